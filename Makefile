@@ -1,0 +1,40 @@
+# fastuml: make User Mode Linux fast, one chapter at a time.
+#
+#   make            build every kernel, the guest image and the QEMU guest kernel
+#   make test       build what is missing, then run every test (TAP, prove)
+#
+# See README.md for the other targets.
+
+SHELL := /bin/bash
+S := code/scripts
+CH ?=
+
+.PHONY: all deps kernel kernels rootfs qemu-kernel test clean distclean
+
+all: kernels rootfs qemu-kernel
+
+deps: ## install the Debian packages the project needs
+	$(S)/deps.sh
+
+kernel: ## build one kernel: make kernel CH=N (1..7) or CH=upstream
+	@case "$(CH)" in [1-7]) t=ch$(CH) ;; upstream) t=upstream ;; \
+	  *) echo "make kernel: set CH=1..7 or CH=upstream" >&2; exit 1 ;; esac; \
+	$(S)/kbuild.sh $$t
+
+kernels: ## build every chapter kernel and upstream
+	$(S)/kbuild.sh ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
+
+rootfs: ## build the guest image build/rootfs.img
+	$(S)/mkrootfs.sh build/rootfs.img
+
+qemu-kernel: ## fetch the Debian kernel QEMU boots
+	$(S)/qemu-kernel.sh
+
+test: rootfs ## run the whole test suite (builds what is missing)
+	prove code/tests/
+
+clean: ## remove build products but keep the ccache and the unpacked source
+	rm -rf build/ch[1-7] build/upstream build/run build/logs build/guest build/rootfs.img
+
+distclean: ## remove everything under build/
+	rm -rf build

@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Shared definitions for the fastuml scripts.  Source it; do not run it.
+
+FASTUML_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$FASTUML_ROOT/build}
+KERNEL_DIR=$FASTUML_ROOT/code/kernel
+SERIES=$KERNEL_DIR/series
+# every kernel target, in build order
+TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"
+
+# The program name used in messages; scripts set it before sourcing.
+PROG=${PROG:-fastuml}
+
+die() {
+	echo "$PROG: error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "$PROG: $*"
+}
+
+# seconds since the epoch, with milliseconds
+now() {
+	date +%s.%3N
+}
+
+# elapsed seconds since $1, formatted as 1m02s or 12.3s
+elapsed() {
+	awk -v a="$1" -v b="$(now)" 'BEGIN {
+		d = b - a
+		if (d >= 60) printf "%dm%02ds", int(d / 60), int(d) % 60
+		else printf "%.1fs", d
+	}'
+}
+
+# is_target NAME: succeeds for ch1..ch7 and upstream
+is_target() {
+	case " $TARGETS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# target_kernel NAME_OR_PATH: the UML binary for a target name or a path
+target_kernel() {
+	if is_target "$1"; then
+		echo "$BUILD/$1/linux"
+	else
+		echo "$1"
+	fi
+}
+
+# series_patches TARGET: the patch files (names) of TARGET, in order.
+# Validates the series file as it goes.
+series_patches() {
+	local target=$1 ch upto=0 last=0 name flag extra line=0
+	case "$target" in
+	upstream) upto=0 ;;
+	ch[1-7]) upto=${target#ch} ;;
+	*) die "unknown kernel target '$target' (valid: $TARGETS)" ;;
+	esac
+	[ -f "$SERIES" ] || die "missing $SERIES"
+	while read -r ch name flag extra; do
+		line=$((line + 1))
+		case "$ch" in '' | '#'*) continue ;; esac
+		case "$ch" in
+		[1-7]) ;;
+		*) die "$SERIES:$line: chapter '$ch' is not 1..7" ;;
+		esac
+		[ -n "$name" ] || die "$SERIES:$line: no patch file named"
+		[ -z "$extra" ] || die "$SERIES:$line: unexpected '$extra'"
+		case "$flag" in '' | host) ;; *) die "$SERIES:$line: unknown flag '$flag'" ;; esac
+		[ "$ch" -ge "$last" ] || die "$SERIES:$line: chapter $ch after chapter $last (the series is linear)"
+		last=$ch
+		[ -f "$KERNEL_DIR/patches/$name" ] || die "$SERIES:$line: no such patch: code/kernel/patches/$name"
+		if [ "$target" = upstream ]; then
+			[ "$flag" = host ] && echo "$name"
+		elif [ "$ch" -le "$upto" ]; then
+			echo "$name"
+		fi
+	done < "$SERIES"
+	return 0
+}
+
+# series_check: every file in patches/ is listed in the series exactly once
+series_check() {
+	local f n
+	for f in "$KERNEL_DIR"/patches/*.patch; do
+		[ -e "$f" ] || continue
+		n=$(awk -v p="$(basename "$f")" '$1 !~ /^#/ && $2 == p' "$SERIES" | wc -l)
+		[ "$n" -eq 1 ] || die "code/kernel/patches/$(basename "$f") is listed $n times in the series (want 1)"
+	done
+	series_patches ch7 > /dev/null
+}
+
+# patch_id FILE: a short content hash of a patch file
+patch_id() {
+	sha256sum "$1" | cut -c1-16
+}
+
+# target_id TARGET: identity of a target's source = hash of its patch list
+target_id() {
+	local target=$1 p
+	{
+		for p in $(series_patches "$target"); do
+			echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"
+		done
+	} | sha256sum | cut -c1-16
+}

@@ -1,0 +1,247 @@
+#!/bin/bash
+# kbuild.sh TARGET...: build fastuml kernels (ch1..ch7, upstream).
+#
+# Each target is a source tree under build/TARGET: a hard-linked copy of the
+# pristine Debian 6.12 tree with the target's patches applied by GNU patch
+# (which writes patched files as new inodes, so the pristine tree is never
+# touched).  A tree remembers the patches it carries; when the series
+# changes, only the patches after the first difference are reverted and
+# re-applied, so make rebuilds only what they touch.  Object files are shared
+# between trees through ccache.  Targets whose patch lists are identical
+# share one tree (build/ch3 -> ch2 when chapter 3 has no patches yet).
+#
+# "kbuild.sh --source" only unpacks the pristine tree and prints its path.
+# Environment: KSRC (kernel tree or tarball), JOBS, CCACHE_DIR, BUILD.
+set -euo pipefail
+PROG=kbuild
+# shellcheck source=code/scripts/common.sh
+. "$(dirname "$0")/common.sh"
+
+JOBS=${JOBS:-$(nproc)}
+KSRC_DEFAULT=/usr/src/linux-source-6.12.tar.xz
+KSRC=${KSRC:-$KSRC_DEFAULT}
+PRISTINE=$BUILD/src/linux-6.12
+LOGS=$BUILD/logs
+FRAGMENT=$KERNEL_DIR/fastuml.config
+BASE_CONFIG=tinyconfig
+
+export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
+export KBUILD_BUILD_USER=fastuml KBUILD_BUILD_HOST=fastuml
+
+# --- the pristine source ---------------------------------------------------
+
+# kernel_version DIR: "6.12.117" from a tree's Makefile
+kernel_version() {
+	awk -F' *= *' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
+		$1 == "SUBLEVEL" { s = $2 } END { print v "." p "." s }' "$1/Makefile"
+}
+
+source_identity() {
+	if [ -d "$KSRC" ]; then
+		echo "tree $(cd "$KSRC" && pwd)"
+	else
+		echo "file $(readlink -f "$KSRC") $(stat -c '%s %Y' "$KSRC")"
+	fi
+}
+
+prepare_pristine() {
+	local ident tmp top version
+	if [ ! -e "$KSRC" ]; then
+		if [ "$KSRC" = "$KSRC_DEFAULT" ]; then
+			die "no kernel source at $KSRC: run 'make deps' (installs linux-source-6.12) or set KSRC=/path/to/linux-6.12.y"
+		fi
+		die "KSRC=$KSRC does not exist (want a Linux 6.12.y tree or tarball)"
+	fi
+	ident=$(source_identity)
+	if [ -f "$PRISTINE/.fastuml-source" ] && [ "$(cat "$PRISTINE/.fastuml-source")" = "$ident" ]; then
+		return 0
+	fi
+	note "unpacking kernel source from $KSRC"
+	mkdir -p "$BUILD/src"
+	rm -rf "$PRISTINE" "$BUILD/src/unpack"
+	tmp=$BUILD/src/unpack
+	mkdir -p "$tmp"
+	if [ -d "$KSRC" ]; then
+		[ -f "$KSRC/Makefile" ] || die "KSRC=$KSRC has no Makefile: not a kernel tree"
+		[ ! -e "$KSRC/.config" ] || die "KSRC=$KSRC is not clean (it has a .config): run 'make mrproper' there"
+		cp -a "$KSRC" "$tmp/linux"
+	else
+		tar -xf "$KSRC" -C "$tmp" || die "cannot unpack $KSRC"
+	fi
+	top=$(find "$tmp" -mindepth 1 -maxdepth 2 -name Makefile -printf '%h\n' | sort | head -n1)
+	[ -n "$top" ] || die "$KSRC holds no kernel tree (no top-level Makefile)"
+	version=$(kernel_version "$top")
+	case "$version" in
+	6.12.*) ;;
+	*) die "$KSRC is Linux $version; fastuml needs 6.12.y (Debian's linux-source-6.12)" ;;
+	esac
+	mv "$top" "$PRISTINE"
+	rm -rf "$tmp"
+	echo "$ident" > "$PRISTINE/.fastuml-source"
+	note "kernel source: Linux $version in $PRISTINE"
+}
+
+# --- one target's tree -----------------------------------------------------
+
+new_tree() {
+	local tree=$1
+	rm -rf "$tree"
+	cp -al "$PRISTINE" "$tree"
+	mkdir -p "$tree/.fastuml/patches"
+	: > "$tree/.fastuml/applied"
+}
+
+# apply_patch TREE FILE [-R]: apply (or revert) exactly, or fail untouched
+apply_patch() {
+	local tree=$1 file=$2 out
+	local opts=(-p1 --fuzz=0 --batch --no-backup-if-mismatch "${@:3}")
+	if ! out=$(cd "$tree" && patch "${opts[@]}" --dry-run < "$file" 2>&1); then
+		echo "$out"
+		return 1
+	fi
+	(cd "$tree" && patch "${opts[@]}" -s < "$file")
+}
+
+# sync_tree TARGET TREE: make TREE carry exactly TARGET's patches
+sync_tree() {
+	local target=$1 tree=$2 want have i n keep p out
+	mapfile -t want < <(for p in $(series_patches "$target"); do
+		echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"; done)
+	if [ ! -d "$tree/.fastuml" ] ||
+	   ! cmp -s "$PRISTINE/.fastuml-source" "$tree/.fastuml-source"; then
+		new_tree "$tree"
+	fi
+	mapfile -t have < "$tree/.fastuml/applied"
+	keep=0
+	while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
+	      [ "${have[$keep]}" = "${want[$keep]}" ]; do
+		keep=$((keep + 1))
+	done
+	# revert what differs, newest first, with the copies applied back then
+	n=${#have[@]}
+	for ((i = n - 1; i >= keep; i--)); do
+		p=${have[$i]%% *}
+		if ! apply_patch "$tree" "$tree/.fastuml/patches/$p" -R > /dev/null; then
+			note "$target: cannot revert $p; starting from a fresh tree"
+			new_tree "$tree"
+			keep=0
+			break
+		fi
+		printf '%s\n' "${have[@]:0:$i}" | sed '/^$/d' > "$tree/.fastuml/applied"
+		rm -f "$tree/.fastuml/patches/$p"
+	done
+	for ((i = keep; i < ${#want[@]}; i++)); do
+		p=${want[$i]%% *}
+		if ! out=$(apply_patch "$tree" "$KERNEL_DIR/patches/$p"); then
+			echo "$PROG: error: $target: patch $p does not apply:" >&2
+			printf '    %s\n' "$out" >&2
+			return 1
+		fi
+		cp "$KERNEL_DIR/patches/$p" "$tree/.fastuml/patches/$p"
+		echo "${want[$i]}" >> "$tree/.fastuml/applied"
+	done
+}
+
+# configure TREE: tinyconfig + our fragment, checked
+configure() {
+	local tree=$1 hash missing
+	hash=$(cat "$FRAGMENT" <(echo "$BASE_CONFIG") | sha256sum | cut -c1-16)
+	if [ ! -f "$tree/.config" ] || [ "$(cat "$tree/.fastuml/config-id" 2>/dev/null)" != "$hash" ]; then
+		make -C "$tree" ARCH=um CC="ccache gcc" "$BASE_CONFIG" > /dev/null
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m .config "$FRAGMENT") > /dev/null
+		echo "$hash" > "$tree/.fastuml/config-id"
+	fi
+	make -C "$tree" ARCH=um CC="ccache gcc" olddefconfig > /dev/null
+	missing=$(grep -E '^(CONFIG_|# CONFIG_)' "$FRAGMENT" | while read -r line; do
+		grep -qxF "$line" "$tree/.config" || echo "$line"
+	done)
+	[ -z "$missing" ] || {
+		echo "$PROG: error: options of code/kernel/fastuml.config lost by olddefconfig:" >&2
+		printf '    %s\n' "$missing" >&2
+		return 1
+	}
+}
+
+# blame LOG TREE: name the patches that touch files with errors in LOG
+blame() {
+	local log=$1 tree=$2 f p _
+	grep -oE '^[A-Za-z0-9_./-]+\.[chS]:[0-9]+:[0-9]+: error' "$log" |
+		cut -d: -f1 | sort -u | while read -r f; do
+		while read -r p _; do
+			if grep -qxF "+++ b/$f" "$tree/.fastuml/patches/$p"; then
+				echo "$PROG:   $f is changed by $p"
+			fi
+		done < "$tree/.fastuml/applied"
+	done
+}
+
+build_target() {
+	local target=$1 tree=$BUILD/$1 t0 log=$LOGS/$1.log id
+	t0=$(now)
+	note "$target: building (log: ${log#"$FASTUML_ROOT"/})"
+	[ -L "$tree" ] && rm -f "$tree"
+	{
+		sync_tree "$target" "$tree" && configure "$tree"
+	} > "$log" 2>&1 || {
+		echo "$PROG: $target: FAILED preparing the tree after $(elapsed "$t0"):" >&2
+		tail -n 20 "$log" >&2
+		return 1
+	}
+	if ! make -C "$tree" ARCH=um CC="ccache gcc" -j"$JOBS" linux >> "$log" 2>&1; then
+		echo "$PROG: $target: FAILED after $(elapsed "$t0"); last lines of ${log#"$FASTUML_ROOT"/}:" >&2
+		tail -n 30 "$log" >&2
+		blame "$log" "$tree" >&2
+		return 1
+	fi
+	id=$(target_id "$target")
+	{
+		echo "target=$target"
+		echo "kernel=$(kernel_version "$tree")"
+		echo "id=$id"
+		echo "patches=$(cut -d' ' -f1 "$tree/.fastuml/applied" | tr '\n' ' ' | sed 's/ $//')"
+	} > "$tree/.fastuml/info"
+	note "$target: done in $(elapsed "$t0") -> ${tree#"$FASTUML_ROOT"/}/linux"
+}
+
+main() {
+	local target built=" " id other
+	declare -A first_with_id=()
+	[ $# -gt 0 ] || die "usage: kbuild.sh TARGET... | --source (targets: $TARGETS)"
+	if [ "$1" = --source ]; then
+		# unpack the pristine tree if needed and print where it is
+		prepare_pristine >&2
+		echo "$PRISTINE"
+		return 0
+	fi
+	for target in "$@"; do
+		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS)"
+	done
+	series_check
+	prepare_pristine
+	mkdir -p "$LOGS"
+	# targets with identical patch lists share the tree of the first one
+	for target in $TARGETS; do
+		id=$(target_id "$target")
+		[ -n "${first_with_id[$id]:-}" ] || first_with_id[$id]=$target
+	done
+	for target in "$@"; do
+		id=$(target_id "$target")
+		other=${first_with_id[$id]}
+		if [ "$other" != "$target" ]; then
+			case "$built" in
+			*" $other "*) ;;
+			*) build_target "$other" || exit 1; built="$built$other " ;;
+			esac
+			[ -L "$BUILD/$target" ] || rm -rf "${BUILD:?}/$target"
+			ln -sfn "$other" "$BUILD/$target"
+			note "$target: same patches as $other -> build/$target/linux"
+			continue
+		fi
+		case "$built" in *" $target "*) continue ;; esac
+		build_target "$target" || exit 1
+		built="$built$target "
+	done
+}
+
+main "$@"

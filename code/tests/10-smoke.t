@@ -1,0 +1,45 @@
+#!/bin/bash
+# Every kernel boots on the guest image and passes the smoke suite: shell,
+# fork/exec, FPU state, /proc and /sys, fio and iperf3, and data written
+# to and read from ubd disks, with checksums compared on the host.  Also:
+# the kernel sized its FP state to the host's XSAVE area.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+
+# shellcheck disable=SC2086
+need_kernels $TARGETS
+need_rootfs
+tmp=$(mktemp -d "$BUILD/smoke.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/xsave-size" \
+	"$FASTUML_ROOT/code/tools/xsave-size.c" || bail "cannot build xsave-size"
+host_xsave=$("$tmp/xsave-size")
+smoke=$FASTUML_ROOT/code/tests/guest/smoke.sh
+nchecks=$(grep -c '^t ' "$smoke")
+
+for t in $TARGETS; do
+	head -c 8388608 /dev/urandom > "$tmp/in.img"
+	truncate -s 8M "$tmp/out.img"
+	rc=0
+	"$S/uml-run" -k "$t" -t 120 -j "$tmp/job" -d "$tmp/in.img" -d "$tmp/out.img" \
+		"$(cat "$smoke")" > "$tmp/out" 2> "$tmp/err" || rc=$?
+	ok "$rc" "$t: boots and the smoke suite exits 0"
+	[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/err")"
+	npass=$(grep -c '^PASS ' "$tmp/out")
+	[ "$npass" -eq "$nchecks" ] && rc=0 || rc=1
+	ok "$rc" "$t: every smoke check passes ($npass of $nchecks)"
+	[ "$rc" -eq 0 ] || diag "$(grep -v '^PASS ' "$tmp/out")"
+	is "$(sed -n 's/^SUM ubdb-read //p' "$tmp/out")" \
+		"$(sha256sum < "$tmp/in.img" | cut -d' ' -f1)" \
+		"$t: the guest reads what the host wrote to ubdb"
+	is "$(sha256sum < "$tmp/out.img" | cut -d' ' -f1)" \
+		"$(sed -n 's/^SUM ubdc-written //p' "$tmp/out")" \
+		"$t: the host finds what the guest wrote to ubdc"
+	fp=$(sed -n 's/^Host FP state: XSAVE, \([0-9]*\) bytes$/\1/p' "$tmp/job/uml.log")
+	is "$fp" "$host_xsave" "$t: FP state sized to the host XSAVE area (CPUID 0xD)"
+done
+leftover=$(leftovers)
+is "$leftover" "" "no UML process or /dev/shm file is left behind"
+
+done_testing
