@@ -118,6 +118,15 @@ sync_tree() {
 	      [ "${have[$keep]}" = "${want[$keep]}" ]; do
 		keep=$((keep + 1))
 	done
+	# Files that the revert-and-reapply below leaves as they were get their
+	# old times back, so that make does not rebuild what did not change.
+	: > "$tree/.fastuml/times"
+	for ((i = keep; i < ${#have[@]}; i++)); do
+		patch_files "$tree/.fastuml/patches/${have[$i]%% *}"
+	done | sort -u | while read -r f; do
+		[ -f "$tree/$f" ] || continue
+		echo "$(stat -c %Y "$tree/$f") $(sha256sum < "$tree/$f" | cut -c1-64) $f"
+	done > "$tree/.fastuml/times"
 	# revert what differs, newest first, with the copies applied back then
 	n=${#have[@]}
 	for ((i = n - 1; i >= keep; i--)); do
@@ -141,6 +150,24 @@ sync_tree() {
 		cp "$KERNEL_DIR/patches/$p" "$tree/.fastuml/patches/$p"
 		echo "${want[$i]}" >> "$tree/.fastuml/applied"
 	done
+	restore_times "$tree"
+}
+
+# patch_files PATCH: the paths a patch changes
+patch_files() {
+	sed -n 's|^+++ b/||p; s|^--- a/||p' "$1"
+}
+
+# restore_times TREE: put back the times of files whose content is unchanged
+restore_times() {
+	local tree=$1 t sum f
+	[ -f "$tree/.fastuml/times" ] || return 0
+	while read -r t sum f; do
+		[ -f "$tree/$f" ] || continue
+		[ "$(sha256sum < "$tree/$f" | cut -c1-64)" = "$sum" ] || continue
+		touch -d "@$t" "$tree/$f"
+	done < "$tree/.fastuml/times"
+	rm -f "$tree/.fastuml/times"
 }
 
 # configure TREE: tinyconfig + our fragment, checked
