@@ -27,4 +27,38 @@ grep -cE '^  (CC|LD) ' "$BUILD/logs/ch1.log" > "$log.cc" || true
 is "$(cat "$log.cc")" 0 "rebuilding an unchanged ch1 compiles and links nothing"
 rm -f "$log.cc"
 
+# No new W=1 warnings: compile every C file the series touches with W=1 in
+# the tree that carries the whole series, and look for warnings on lines
+# the series added (in .c files and in the headers they include).
+tree=$(readlink -f "$BUILD/ch7")
+pristine=$BUILD/src/linux-6.12
+mapfile -t touched < <(for p in $(series_patches ch7); do
+	sed -n 's|^+++ b/||p' "$KERNEL_DIR/patches/$p"; done | sort -u)
+objs=()
+for f in "${touched[@]}"; do
+	case "$f" in *.c) [ -f "$tree/${f%.c}.o" ] && objs+=("${f%.c}.o") ;; esac
+done
+added_lines() {	# FILE: line numbers the series added to FILE
+	if [ -f "$pristine/$1" ]; then
+		diff --unchanged-line-format= --old-line-format= \
+			--new-line-format='%dn
+' "$pristine/$1" "$tree/$1"
+	else
+		seq "$(wc -l < "$tree/$1")"
+	fi
+}
+new_warnings=
+if [ ${#objs[@]} -gt 0 ]; then
+	make -C "$tree" ARCH=um CC="ccache gcc" W=1 "${objs[@]}" > "$log" 2>&1
+	ok $? "the C files the series touches build with W=1 (${#objs[@]} files)"
+	for f in "${touched[@]}"; do
+		lines=" $(added_lines "$f" | tr '\n' ' ')"
+		while IFS=: read -r _ line _; do
+			case "$lines" in *" $line "*) new_warnings="$new_warnings$f:$line " ;; esac
+		done < <(grep -E "^$f:[0-9]+:[0-9]+: warning:" "$log")
+	done
+fi
+is "$new_warnings" "" "no W=1 warning on a line the series added"
+[ -z "$new_warnings" ] || diag "$(grep -E 'warning:' "$log")"
+
 done_testing
