@@ -1,0 +1,38 @@
+#!/bin/bash
+# The QEMU comparison runner boots the same guest image with a Debian
+# kernel, returns the guest command's output and status, names the
+# accelerator it used (KVM only where a probe boot works, else TCG), and
+# fails cleanly on a timeout or a missing image.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+
+need_rootfs
+"$S/qemu-kernel.sh" >&2 || bail "cannot fetch the QEMU guest kernel"
+run=$S/qemu-run
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+rc=0
+"$run" -t 300 -- 'uname -r; /opt/fastuml/bin/forkexec 20 /opt/fastuml/bin/true; exit 3' \
+	> "$tmp/out" 2> "$tmp/err" || rc=$?
+is "$rc" 3 "the guest command's exit status comes back (3)"
+[ "$rc" -eq 3 ] || diag "$(tail -n 20 "$tmp/err")"
+grep -qx "$(cat "$BUILD/qemu/kernel-release")" "$tmp/out"
+ok $? "the guest runs the Debian kernel ($(cat "$BUILD/qemu/kernel-release" 2> /dev/null))"
+grep -q '^forkexec: 20 iterations' "$tmp/out"
+ok $? "the project's guest programs run under QEMU"
+accel=$(sed -n 's/^qemu-run: accel=\([a-z]*\) .*/\1/p' "$tmp/err")
+case "$accel" in kvm | tcg) rc=0 ;; *) rc=1 ;; esac
+ok "$rc" "the result names its accelerator ($accel)"
+
+rc=0
+"$run" -t 5 -- 'sleep 1000' > /dev/null 2> "$tmp/err" || rc=$?
+is "$rc" 124 "a hanging guest times out with status 124"
+is "$(pgrep -c -f "^qemu-system-x86_64 ")" 0 "no QEMU process is left after the timeout"
+
+rc=0
+"$run" -i "$tmp/missing.img" true > /dev/null 2> "$tmp/err" || rc=$?
+is "$rc" 125 "a missing image gives 125"
+is "$(wc -l < "$tmp/err")" 1 "... with one error line"
+
+done_testing
