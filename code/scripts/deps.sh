@@ -11,7 +11,7 @@ packages=(
 	# runners, measurements and tests
 	util-linux procps file iproute2 ethtool socat strace linux-perf shellcheck
 	# QEMU comparison (the guest kernel is fetched with apt-get download)
-	qemu-system-x86
+	qemu-system-x86 lz4
 )
 
 missing=()
