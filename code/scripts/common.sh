@@ -3,7 +3,7 @@
 
 FASTUML_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$FASTUML_ROOT/build}
-KERNEL_DIR=$FASTUML_ROOT/code/kernel
+KERNEL_DIR=${FASTUML_KERNEL_DIR:-$FASTUML_ROOT/code/kernel}
 SERIES=$KERNEL_DIR/series
 # every kernel target, in build order
 TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"

@@ -95,7 +95,8 @@ new_tree() {
 # apply_patch TREE FILE [-R]: apply (or revert) exactly, or fail untouched
 apply_patch() {
 	local tree=$1 file=$2 out
-	local opts=(-p1 --fuzz=0 --batch --no-backup-if-mismatch "${@:3}")
+	# -f, not --batch: --batch would silently reverse a patch that looks applied
+	local opts=(-p1 --fuzz=0 -f --no-backup-if-mismatch "${@:3}")
 	if ! out=$(cd "$tree" && patch "${opts[@]}" --dry-run < "$file" 2>&1); then
 		echo "$out"
 		return 1
@@ -212,7 +213,8 @@ build_target() {
 		sync_tree "$target" "$tree" && configure "$tree"
 	} > "$log" 2>&1 || {
 		echo "$PROG: $target: FAILED preparing the tree after $(elapsed "$t0"):" >&2
-		tail -n 20 "$log" >&2
+		grep "^$PROG: error:" "$log" >&2
+		tail -n 15 "$log" | grep -v "^$PROG: error:" >&2
 		return 1
 	}
 	if ! make -C "$tree" ARCH=um CC="ccache gcc" -j"$JOBS" linux >> "$log" 2>&1; then

@@ -14,7 +14,7 @@ rmdir "$tree" && cp -al "$pristine" "$tree"
 for p in $(series_patches ch7); do
 	f=$KERNEL_DIR/patches/$p
 	check "$p applies to pristine + the patches before it (no fuzz)" \
-		sh -c "cd '$tree' && patch -p1 --fuzz=0 --batch --no-backup-if-mismatch -s < '$f'"
+		sh -c "cd '$tree' && patch -p1 --fuzz=0 -f --no-backup-if-mismatch -s < '$f'"
 	check "$p is checkpatch --strict clean" \
 		sh -c "cd '$pristine' && perl scripts/checkpatch.pl --strict --no-signoff -q '$f'"
 	subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$f")

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib/tap.sh"
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 # shellcheck disable=SC2086
 "$S/kbuild.sh" $TARGETS > "$log" 2>&1
 rc=$?
@@ -60,5 +59,30 @@ if [ ${#objs[@]} -gt 0 ]; then
 fi
 is "$new_warnings" "" "no W=1 warning on a line the series added"
 [ -z "$new_warnings" ] || diag "$(grep -E 'warning:' "$log")"
+
+# Failure paths of the build: bad source, a patch that does not apply.
+fake=$(mktemp -d "$BUILD/kbuild-test.XXXXXX")
+trap 'rm -f "$log"; rm -rf "$fake"' EXIT
+rc=0
+KSRC=$fake/none "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l < "$fake/err")" -eq 1 ] && grep -q 'KSRC=.*does not exist' "$fake/err"
+ok $? "a missing KSRC gives one error line and fails"
+mkdir -p "$fake/old"
+printf 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n' > "$fake/old/Makefile"
+rc=0
+BUILD=$fake/build KSRC=$fake/old "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" || rc=$?
+[ "$rc" -ne 0 ] && grep -q 'is Linux 5.10.0; fastuml needs 6.12.y' "$fake/err"
+ok $? "a source tree that is not 6.12 is refused, naming its version"
+cp -r "$KERNEL_DIR" "$fake/kernel"
+# the first patch once more: applying it twice cannot work
+cp "$KERNEL_DIR/patches/$(series_patches ch1 | head -n1)" "$fake/kernel/patches/9999-um-broken.patch"
+echo "1 9999-um-broken.patch" >> "$fake/kernel/series"
+rc=0
+FASTUML_KERNEL_DIR=$fake/kernel "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" || rc=$?
+[ "$rc" -ne 0 ] && grep -q 'ch1: patch 9999-um-broken.patch does not apply' "$fake/err"
+ok $? "a patch that does not apply stops the build and is named"
+[ "$rc" -ne 0 ] || diag "$(cat "$fake/err")"
+"$S/kbuild.sh" ch1 > /dev/null 2>&1
+ok $? "the tree recovers when the series is right again"
 
 done_testing
