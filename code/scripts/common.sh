@@ -5,6 +5,11 @@ FASTUML_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$FASTUML_ROOT/build}
 KERNEL_DIR=${FASTUML_KERNEL_DIR:-$FASTUML_ROOT/code/kernel}
 SERIES=$KERNEL_DIR/series
+# Runtime files of this checkout's UML runs live in /dev/shm/$SHM_PREFIX.*;
+# the prefix names the build directory, so checkouts side by side (or a
+# test run beside a benchmark) never take each other's files for their own.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+SHM_PREFIX=fastuml-$(printf '%s' "$BUILD" | sha256sum | cut -c1-8)
 # every kernel target, in build order
 TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"
 

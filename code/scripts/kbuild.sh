@@ -11,6 +11,8 @@
 # share one tree (build/ch3 -> ch2 when chapter 3 has no patches yet).
 #
 # "kbuild.sh --source" only unpacks the pristine tree and prints its path.
+# "kbuild.sh --dev DIR TARGET" makes DIR a tree to hack in: see dev_tree();
+# "kbuild.sh --make DIR [ARGS]" builds it with the shared compiler cache.
 # Environment: KSRC (kernel tree or tarball), JOBS, CCACHE_DIR, BUILD.
 set -euo pipefail
 PROG=kbuild
@@ -233,6 +235,61 @@ build_target() {
 	note "$target: done in $(elapsed "$t0") -> ${tree#"$FASTUML_ROOT"/}/linux"
 }
 
+# --- a tree to hack in ------------------------------------------------------
+
+# The directories our patches may change.  A dev tree holds real copies of
+# them (every other file is a hard link into the pristine tree, which must
+# never be written) and a git repository that tracks only them.
+DEV_DIRS="arch/um arch/x86/um"
+
+# dev_tree DIR TARGET: DIR becomes pristine 6.12 plus TARGET's patches, one
+# git commit each (git am), configured like the real build.  Edit files
+# under $DEV_DIRS (add new files with "git add -f"), commit, and
+# "git format-patch -1" gives a series patch.
+dev_tree() {
+	local dir=$1 target=$2 p d
+	is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS)"
+	[ ! -e "$dir" ] || die "$dir exists; remove it or pick another directory"
+	series_check
+	prepare_pristine
+	cp -al "$PRISTINE" "$dir"
+	rm -f "$dir/.fastuml-source"
+	for d in $DEV_DIRS; do
+		rm -rf "${dir:?}/$d"
+		cp -a "$PRISTINE/$d" "$dir/$d"
+	done
+	(
+		cd "$dir"
+		git init -q
+		# -f: Debian's top-level .gitignore ignores everything; new
+		# files need "git add -f" too
+		# shellcheck disable=SC2086
+		git add -f $DEV_DIRS && git -c user.name=fastuml -c user.email=fastuml@example.invalid \
+			commit -q -m "pristine $(kernel_version .)"
+	) || die "cannot make a git repository in $dir"
+	for p in $(series_patches "$target"); do
+		(cd "$dir" && git -c user.name=fastuml -c user.email=fastuml@example.invalid \
+			am -q --committer-date-is-author-date "$KERNEL_DIR/patches/$p") ||
+			die "git am $p failed in $dir"
+	done
+	mkdir -p "$dir/.fastuml"
+	configure "$dir" > /dev/null || die "cannot configure $dir"
+	note "$dir: pristine + $target's patches as git commits; edit only $DEV_DIRS"
+	note "build it with: code/scripts/kbuild.sh --make $dir"
+}
+
+# dev_make DIR [MAKE ARGS]: build a dev tree (default goal: linux) with the
+# compiler cache the real builds use
+dev_make() {
+	local dir=$1
+	shift
+	[ -f "$dir/.config" ] || die "$dir has no .config: make it with kbuild.sh --dev"
+	[ $# -gt 0 ] || set -- linux
+	CCACHE_BASEDIR=$(cd "$dir/.." && pwd)
+	export CCACHE_BASEDIR
+	exec make -C "$dir" ARCH=um CC="ccache gcc" -j"$JOBS" "$@"
+}
+
 main() {
 	local target built=" " id other
 	declare -A first_with_id=()
@@ -241,6 +298,16 @@ main() {
 		# unpack the pristine tree if needed and print where it is
 		prepare_pristine >&2
 		echo "$PRISTINE"
+		return 0
+	fi
+	if [ "$1" = --make ]; then
+		[ $# -ge 2 ] || die "usage: kbuild.sh --make DIR [MAKE ARGS]"
+		shift
+		dev_make "$@"
+	fi
+	if [ "$1" = --dev ]; then
+		[ $# -eq 3 ] || die "usage: kbuild.sh --dev DIR TARGET"
+		dev_tree "$2" "$3"
 		return 0
 	fi
 	for target in "$@"; do

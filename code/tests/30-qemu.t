@@ -11,6 +11,9 @@ need_rootfs
 run=$S/qemu-run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# qemu-run keeps its files under $TMPDIR: here, so that the test can tell
+# its own QEMU processes from any others on the machine
+export TMPDIR=$tmp
 
 rc=0
 "$run" -t 300 -- 'uname -r; /opt/fastuml/bin/forkexec 20 /opt/fastuml/bin/true; exit 3' \
@@ -28,7 +31,7 @@ ok "$rc" "the result names its accelerator ($accel)"
 rc=0
 "$run" -t 5 -- 'sleep 1000' > /dev/null 2> "$tmp/err" || rc=$?
 is "$rc" 124 "a hanging guest times out with status 124"
-is "$(pgrep -c -f "^qemu-system-x86_64 ")" 0 "no QEMU process is left after the timeout"
+is "$(pgrep -c -f "qemu-system-x86_64 .*$tmp/")" 0 "no QEMU process is left after the timeout"
 
 rc=0
 "$run" -i "$tmp/missing.img" true > /dev/null 2> "$tmp/err" || rc=$?

@@ -63,8 +63,9 @@ need_rootfs() {
 		bail "guest image build failed"
 }
 
-# processes left in sessions UML runs create, and fastuml files in /dev/shm
+# processes left in sessions this checkout's UML runs create, and its
+# files in /dev/shm
 leftovers() {
-	pgrep -a -f "uml_dir=/dev/shm/fastuml" || true
-	ls -d /dev/shm/fastuml* 2> /dev/null || true
+	pgrep -a -f "uml_dir=/dev/shm/$SHM_PREFIX" || true
+	ls -d /dev/shm/"$SHM_PREFIX".* 2> /dev/null || true
 }
