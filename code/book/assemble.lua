@@ -33,14 +33,20 @@ local function index(docs, pages)
         subs[#subs + 1] = { pandoc.Plain({ pandoc.Link(b.content, pages[i] .. "#" .. b.identifier) }) }
       end
     end
-    local item = { pandoc.Plain({ title }) }
+    -- the chapter's number is its file's (03-slug.html), whatever else exists
+    local num = pages[i]:match("^0*(%d+)%-")
+    local head = { title }
+    if num then
+      head = { pandoc.Span({ pandoc.Str(num) }, pandoc.Attr("", { "chapter-number" })), pandoc.Space(), title }
+    end
+    local item = { pandoc.Plain(head) }
     if #subs > 0 then item[#item + 1] = pandoc.BulletList(subs) end
     items[#items + 1] = item
   end
   if #items == 0 then
     return { pandoc.Para({ pandoc.Str("No chapter is written yet.") }) }
   end
-  return { pandoc.Div({ pandoc.OrderedList(items) }, pandoc.Attr("contents", { "contents" })) }
+  return { pandoc.Div({ pandoc.BulletList(items) }, pandoc.Attr("contents", { "contents" })) }
 end
 
 local function single(docs, pages)

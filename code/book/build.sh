@@ -130,6 +130,7 @@ first=()
 pandoc -f markdown -t html5 -s --template $D/templates/page.html \
 	--metadata-file $D/metadata.yaml --metadata-file "$meta" -M book-mode=index \
 	-L $D/assemble.lua -V "pagetitle=Contents" -V "index-title=$index_title" "${first[@]}" \
+	-V "epub-href=../$name.epub" -V "pdf-href=../$name.pdf" \
 	"$tmp/empty.md" -o "$html/index.html" 2> "$logs/index.log" ||
 	die "pandoc failed on index.html: $(grep -m1 . "$logs/index.log")"
 

@@ -38,6 +38,8 @@ local ROOT = os.getenv("FASTUML_ROOT") or pandoc.system.get_working_directory()
 local BOOK = os.getenv("BOOK_SRC") or ROOT -- where chapters/ and images/ are
 local KERNELS = os.getenv("BOOK_KERNELS") or (ROOT .. "/build")
 local SRCFILE = PANDOC_STATE.input_files[1] or "-"
+-- the patch series (common.sh reads the same variable)
+local PATCHES = (os.getenv("FASTUML_KERNEL_DIR") or (ROOT .. "/code/kernel")) .. "/patches"
 
 local function rel(path)
   if path:sub(1, #ROOT + 1) == ROOT .. "/" then
@@ -326,20 +328,20 @@ local function find_patch(what, name)
     end
     return ROOT .. "/" .. name, name
   end
-  local dir = ROOT .. "/code/kernel/patches"
+  local dir = PATCHES
   local ok, listing = pcall(pandoc.pipe, "ls", { dir }, "")
-  if not ok then die(what, "cannot list code/kernel/patches") end
+  if not ok then die(what, "cannot list " .. rel(dir)) end
   local hits = {}
   for f in listing:gmatch("[^\n]+") do
     if f == name then hits = { f } break end
     if f:sub(1, #name) == name and f:match("%.patch$") then hits[#hits + 1] = f end
   end
   if #hits == 0 then
-    die(what, "no patch named " .. name .. "* in code/kernel/patches")
+    die(what, "no patch named " .. name .. "* in " .. rel(dir))
   elseif #hits > 1 then
     die(what, "patch " .. name .. " is ambiguous: " .. table.concat(hits, ", ") .. "; give more of the name")
   end
-  return dir .. "/" .. hits[1], "code/kernel/patches/" .. hits[1]
+  return dir .. "/" .. hits[1], rel(dir) .. "/" .. hits[1]
 end
 
 -- a patch's per-file parts: list of {file=, lines=}; and its message
@@ -614,9 +616,8 @@ local function code_block(el)
       out = strip_markers(lines_of(text))
     end
   end
-  local attrs = {}
-  for k, v in pairs(a) do attrs[k] = nil end
-  local block = pandoc.CodeBlock(table.concat(out, "\n"), pandoc.Attr(el.identifier, el.classes, attrs))
+  -- the block keeps its classes (highlighting) and loses the filter's attributes
+  local block = pandoc.CodeBlock(table.concat(out, "\n"), pandoc.Attr(el.identifier, el.classes, {}))
   return pandoc.Div({
     pandoc.Para({ pandoc.Code(source) }),
     block,

@@ -173,6 +173,11 @@ fails "missing file" 'no file build/ch1/arch/um/no-such.c' \
 	"$(printf '```{.c kernel="ch1" file="arch/um/no-such.c" function="f"}\n```')"
 fails "missing patch" 'no patch named 9999\* in code/kernel/patches' \
 	"$(printf '```{.diff patch="9999"}\n```')"
+mkdir -p "$tmp/series/patches"
+cp code/kernel/patches/0001-*.patch "$tmp/series/patches/0001-one.patch"
+cp code/kernel/patches/0001-*.patch "$tmp/series/patches/0001-two.patch"
+fails "ambiguous patch name" 'patch 0001 is ambiguous: 0001-one.patch, 0001-two.patch; give more of the name' \
+	"$(printf '```{.diff patch="0001"}\n```')" FASTUML_KERNEL_DIR="$tmp/series"
 fails "patch without that file" 'does not change arch/um/nowhere.c \(it changes: ' \
 	"$(printf '```{.diff patch="0001" file="arch/um/nowhere.c"}\n```')"
 fails "missing region" 'no region nope in code/book/tests/fixture/src/sample.c' \
