@@ -127,9 +127,7 @@ index_title=$(sed -n 's/^title: "\(.*\)"$/\1/p' $D/metadata.yaml)
 [ "$kind" = book ] || index_title="$index_title: solutions to the exercises"
 first=()
 [ "$n" -eq 0 ] || first=(-V "next-href=${pages[0]}" -V "next-title=${titles[0]}")
-pandoc -f markdown -t html5 -s --template $D/templates/page.html \
-	--metadata-file $D/metadata.yaml --metadata-file "$meta" -M book-mode=index \
-	-L $D/assemble.lua -V "pagetitle=Contents" -V "index-title=$index_title" "${first[@]}" \
+pandoc -d $D/defaults/index.yaml --metadata-file "$meta" -V "index-title=$index_title" "${first[@]}" \
 	-V "epub-href=../$name.epub" -V "pdf-href=../$name.pdf" \
 	"$tmp/empty.md" -o "$html/index.html" 2> "$logs/index.log" ||
 	die "pandoc failed on index.html: $(grep -m1 . "$logs/index.log")"
