@@ -92,6 +92,19 @@ grep -q '^grade: the kernel does not build' "$tmp/out" &&
 ok "$r" "a patch that breaks the build: the compiler's error, Score: 0/$n, exit 1"
 [ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
 
+# a kernel that hangs when it delivers a signal: every boot times out
+cp "$BUILD/ch$ch/$file" "$tmp/a/$file"
+awk '{ print } /^int setup_signal_stack_si\(/ { f = 1 } f && /^{/ { print "\tfor (;;)\n\t\tcpu_relax();"; f = 0 }' \
+	"$BUILD/ch$ch/$file" > "$tmp/b/$file"
+(cd "$tmp" && diff -u "a/$file" "b/$file" > hang.patch) || true
+rc=0
+GRADE_BOOT_TIMEOUT=15 timeout 600 "$grade" "$ch" "$ex" "$tmp/hang.patch" > "$tmp/out" 2>&1 || rc=$?
+read -r got total <<< "$(score "$tmp/out")"
+[ "$rc" -eq 1 ] && [ "${total:-0}" -eq "$n" ] && [ "${got:-$n}" -lt "$n" ] &&
+	grep -q 'timeout after 15 s' "$tmp/out" && r=0 || r=1
+ok "$r" "a kernel that hangs: the boots time out, a score is printed (${got:-?}/${total:-?})"
+[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+
 # bad usage
 rc=0
 "$grade" "$ch" no-such-exercise > "$tmp/out" 2>&1 || rc=$?
