@@ -15,8 +15,8 @@ for tool in pandoc dot weasyprint chromium node python3; do
 done
 [ -d code/book/node_modules/playwright-core ] || bail "playwright-core is missing: run make deps"
 # the kernels the fixture and the real chapters name
-kernels=$( { echo ch1; grep -ho 'kernel="[a-z0-9]*"' chapters/*.md solutions/*/*/README.md 2> /dev/null |
-	sed 's/kernel="\(.*\)"/\1/'; } | sort -u)
+kernels=$(grep -ho 'kernel="[a-z0-9]*"' code/book/tests/fixture/chapters/*.md chapters/*.md \
+	solutions/*/*/README.md 2> /dev/null | sed 's/kernel="\(.*\)"/\1/' | sort -u)
 # shellcheck disable=SC2086
 need_kernels $kernels
 
