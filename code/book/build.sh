@@ -40,6 +40,11 @@ solutions)
 *) die "usage: build.sh book|solutions" ;;
 esac
 
+if [ "$kind" = book ]; then
+	dup=$(printf '%s\n' "${sources[@]}" | sed -n 's|.*/\([0-9][0-9]\)-[^/]*$|\1|p' | uniq -d | head -n1)
+	[ -z "$dup" ] || die "two chapters are numbered $dup in chapters/: give each its own NN-slug.md"
+fi
+
 # pandoc from Debian 12 (2.17) or later
 command -v pandoc > /dev/null || die "pandoc is not installed: run make deps"
 pv=$(pandoc --version | sed -n '1s/^pandoc \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')

@@ -197,6 +197,15 @@ fails "link to a missing chapter" 'no chapter chapters/07-nope.md' \
 fails "link to a missing file" 'no file code/nope.c in the repository' \
 	'See [this](code/nope.c).'
 
+rm -rf "$tmp/f"
+mkdir -p "$tmp/f/chapters"
+printf '# One\n' > "$tmp/f/chapters/03-one.md"
+printf '# Other\n' > "$tmp/f/chapters/03-other.md"
+rc=0
+BOOK_SRC="$tmp/f" BOOK_OUT="$tmp/f/out" code/book/build.sh book > "$tmp/f.out" 2> "$tmp/f.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/f.err")" -eq 1 ] && grep -q 'two chapters are numbered 03' "$tmp/f.err" && r=0 || r=1
+ok "$r" "error: two chapters with one number (one line)"
+
 # --- the real book and the solutions ------------------------------------------------------
 rc=0
 code/book/build.sh book > "$tmp/log" 2> "$tmp/err" || rc=$?
