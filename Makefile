@@ -1,6 +1,6 @@
 # fastuml: make User Mode Linux fast, one chapter at a time.
 #
-#   make            build every kernel, the guest image and the QEMU guest kernel
+#   make            build every kernel, the guest image, the QEMU guest kernel and the book
 #   make test       build what is missing, then run every test (TAP, prove)
 #
 # See README.md for the other targets.
@@ -8,10 +8,12 @@
 SHELL := /bin/bash
 S := code/scripts
 CH ?=
+EX ?=
+PATCH ?=
 
-.PHONY: all deps kernel kernels rootfs qemu-kernel measure figures test clean distclean
+.PHONY: all deps kernel kernels rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
 
-all: kernels rootfs qemu-kernel
+all: kernels rootfs qemu-kernel book
 
 deps: ## install the Debian packages the project needs
 	$(S)/deps.sh
@@ -41,6 +43,15 @@ figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg
 	  case "$$csv" in */syscalls.csv) continue ;; esac; \
 	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	done
+
+book: ## the book: build/book/html/index.html, build/book/fastuml.epub, build/book/fastuml.pdf
+	code/book/build.sh book
+
+solutions-book: ## the exercises' solutions, apart: build/solutions/
+	code/book/build.sh solutions
+
+grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
+	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
 test: rootfs ## run the whole test suite (builds what is missing)
 	prove code/tests/
