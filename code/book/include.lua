@@ -25,6 +25,9 @@ include.lua: the book's pandoc filter.  Nothing in the book is pasted:
   ::: exercises
   :::
       the exercises of the chapter (exercises/chNN/*/README.md).
+  [ ]{.value csv="images/ch01/exec.csv" where="metric=forkexec,target=ch1"}
+      one figure of a results CSV in the text; over="ROW" makes it a
+      ratio of two rows (see csv_value below).
 
 Images must exist under images/ (a .dot names the SVG the build renders
 from it); links to chapters (NN-slug.md#anchor) become links between the
@@ -514,6 +517,70 @@ local function csv_table(el, what)
   }
 end
 
+-- --- figures in the text -------------------------------------------------------
+--   [ ]{.value csv="images/ch01/exec.csv" where="metric=forkexec,target=ch1"}
+-- becomes the median of the one row that matches (column="min" picks
+-- another column; format="%.0f" its printf format, default "%.3g").
+-- With over="metric=forkexec,target=native" it is the ratio of the two
+-- rows' values instead (default format "%.1f").  No row, or more than one,
+-- stops the build: a number in the text always comes from the data.
+
+local function one_row(what, path, rows, index, where)
+  local filters = {}
+  for _, f in ipairs(split(where, ",")) do
+    local name, value = f:match("^([^=]+)=(.*)$")
+    if not name then die(what, 'where="' .. f .. '" is not COLUMN=VALUE') end
+    if not index[name] then die(what, path .. " has no column " .. name) end
+    filters[#filters + 1] = { i = index[name], v = value }
+  end
+  local found
+  for r = 2, #rows do
+    local row, keep = rows[r], true
+    for _, f in ipairs(filters) do
+      if row[f.i] ~= f.v then keep = false break end
+    end
+    if keep and #row > 1 then
+      if found then die(what, "more than one row of " .. path .. ' matches "' .. where .. '"') end
+      found = row
+    end
+  end
+  if not found then die(what, "no row of " .. path .. ' matches "' .. where .. '"') end
+  return found
+end
+
+local function csv_value(el)
+  local a, what = el.attributes, describe(el)
+  for k in pairs(a) do
+    if not (k == "csv" or k == "where" or k == "over" or k == "column" or k == "format") then
+      die(what, "unknown attribute " .. k .. " (csv, where, over, column, format)")
+    end
+  end
+  local path = a.csv
+  if not path or not safe_relpath(path) then die(what, "csv= wants a results file such as images/ch01/exec.csv") end
+  if not a.where then die(what, "where= picks the row, e.g. metric=forkexec,target=ch1") end
+  local text = read_file(BOOK .. "/" .. path)
+  if not text then die(what, "no results file " .. path .. ": commit the results of make measure") end
+  local rows = parse_csv(text)
+  local index = {}
+  for i, h in ipairs(rows[1] or {}) do index[h] = i end
+  local column = a.column or "median"
+  if not index[column] then die(what, path .. " has no column " .. column) end
+  local function value(where)
+    local v = tonumber(one_row(what, path, rows, index, where)[index[column]])
+    if not v then die(what, path .. ": the " .. column .. " of " .. where .. " is not a number") end
+    return v
+  end
+  local v, fmt = value(a.where), a.format or "%.3g"
+  if a.over then
+    local d = value(a.over)
+    if d == 0 then die(what, "the row of over= is zero") end
+    v, fmt = v / d, a.format or "%.1f"
+  end
+  local ok, str = pcall(string.format, fmt, v)
+  if not ok then die(what, "format " .. fmt .. " does not fit a number") end
+  return pandoc.Span({ pandoc.Str(str) }, pandoc.Attr("", { "value" }))
+end
+
 -- --- code blocks -------------------------------------------------------------
 
 local KNOWN = { kernel = 1, file = 1, ["function"] = 1, struct = 1, define = 1, region = 1,
@@ -701,6 +768,9 @@ return {
     end,
     Image = image,
     Link = link,
+    Span = function(el)
+      if el.classes:includes("value") then return csv_value(el) end
+    end,
   },
   {
     Pandoc = function(doc)
