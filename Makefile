@@ -9,16 +9,16 @@ SHELL := /bin/bash
 S := code/scripts
 CH ?=
 
-.PHONY: all deps kernel kernels rootfs qemu-kernel test clean distclean
+.PHONY: all deps kernel kernels rootfs qemu-kernel measure figures test clean distclean
 
 all: kernels rootfs qemu-kernel
 
 deps: ## install the Debian packages the project needs
 	$(S)/deps.sh
 
-kernel: ## build one kernel: make kernel CH=N (1..7) or CH=upstream
-	@case "$(CH)" in [1-7]) t=ch$(CH) ;; upstream) t=upstream ;; \
-	  *) echo "make kernel: set CH=1..7 or CH=upstream" >&2; exit 1 ;; esac; \
+kernel: ## build one kernel: make kernel CH=N (1..7), CH=N.K or CH=upstream
+	@case "$(CH)" in [1-7] | [1-7].[1-9]*) t=ch$(CH) ;; upstream) t=upstream ;; \
+	  *) echo "make kernel: set CH=1..7, CH=N.K (chapter N-1 + K patches of N) or CH=upstream" >&2; exit 1 ;; esac; \
 	$(S)/kbuild.sh $$t
 
 kernels: ## build every chapter kernel and upstream
@@ -29,6 +29,18 @@ rootfs: ## build the guest image build/rootfs.img
 
 qemu-kernel: ## fetch the Debian kernel QEMU boots
 	$(S)/qemu-kernel.sh
+
+measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [TARGETS="ch1 upstream"]
+	code/bench/measure -c $(or $(CH),1) $(if $(QUICK),-q) \
+	  $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(TARGETS),-t "$(TARGETS)")
+	$(if $(QUICK),,$(MAKE) figures)
+
+figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg
+	@for csv in images/ch*/*.csv; do \
+	  [ -e "$$csv" ] || continue; \
+	  case "$$csv" in */syscalls.csv) continue ;; esac; \
+	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
+	done
 
 test: rootfs ## run the whole test suite (builds what is missing)
 	prove code/tests/
