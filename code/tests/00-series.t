@@ -15,8 +15,10 @@ for p in $(series_patches ch7); do
 	f=$KERNEL_DIR/patches/$p
 	check "$p applies to pristine + the patches before it (no fuzz)" \
 		sh -c "cd '$tree' && patch -p1 --fuzz=0 -f --no-backup-if-mismatch -s < '$f'"
+	# (FILE_PATH_CHANGES, "does MAINTAINERS need updating?", fires on
+	# every new file: an out-of-tree series has no MAINTAINERS entry)
 	check "$p is checkpatch --strict clean" \
-		sh -c "cd '$pristine' && perl scripts/checkpatch.pl --strict --no-signoff -q '$f'"
+		sh -c "cd '$pristine' && perl scripts/checkpatch.pl --strict --no-signoff -q --ignore FILE_PATH_CHANGES '$f'"
 	subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$f")
 	case "$subject" in um:\ *) rc=0 ;; *) rc=1 ;; esac
 	ok "$rc" "$p has an 'um: ' subject ($subject)"

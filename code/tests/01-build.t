@@ -74,9 +74,11 @@ BUILD=$fake/build KSRC=$fake/old "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" |
 [ "$rc" -ne 0 ] && grep -q 'is Linux 5.10.0; fastuml needs 6.12.y' "$fake/err"
 ok $? "a source tree that is not 6.12 is refused, naming its version"
 cp -r "$KERNEL_DIR" "$fake/kernel"
-# the first patch once more: applying it twice cannot work
-cp "$KERNEL_DIR/patches/$(series_patches ch1 | head -n1)" "$fake/kernel/patches/9999-um-broken.patch"
-echo "1 9999-um-broken.patch" >> "$fake/kernel/series"
+# the first patch once more, right after it (the series' chapters must not
+# decrease): applying it twice cannot work
+first=$(series_patches ch1 | head -n1)
+cp "$KERNEL_DIR/patches/$first" "$fake/kernel/patches/9999-um-broken.patch"
+sed -i "/^1 $first/a 1 9999-um-broken.patch" "$fake/kernel/series"
 rc=0
 FASTUML_KERNEL_DIR=$fake/kernel "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" || rc=$?
 [ "$rc" -ne 0 ] && grep -q 'ch1: patch 9999-um-broken.patch does not apply' "$fake/err"

@@ -1,13 +1,15 @@
 #!/bin/bash
 # Networking between guest and host over a legacy uml_net transport
-# (tuntap) and over the vector driver (raw socket on a veth pair), in
-# network namespaces the test creates: ping, an upload and a download,
-# checksums compared on the host.  Addresses are from 198.18.0.0/15, the
-# range set aside for benchmark networks, and never leave the namespaces.
+# (tuntap) and over the vector driver (raw socket on a veth pair) on
+# upstream, and over chapter 1's per-packet "packet" transport (a packet
+# socket on the same veth) on ch1, in network namespaces the test
+# creates: ping, an upload and a download, checksums compared on the
+# host.  Addresses are from 198.18.0.0/15, the range set aside for
+# benchmark networks, and never leave the namespaces.
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
-need_kernels upstream
+need_kernels upstream ch1
 need_rootfs
 for tool in socat ethtool; do
 	command -v "$tool" > /dev/null || bail "$tool is missing (make deps)"
@@ -25,7 +27,8 @@ cleanup() {
 trap cleanup EXIT
 
 # UML runs in $a: tap "fu-tap" is its legacy link, veth end "fu-vu" its
-# vector link; the veth peer "fu-vh" lives in $b.
+# vector link (upstream) or packet link (ch1); the veth peer "fu-vh"
+# lives in $b.
 { ip netns add "$a" && ip netns add "$b"; } || bail "cannot create network namespaces"
 ip -n "$a" link set lo up
 ip -n "$b" link set lo up
@@ -42,29 +45,47 @@ ip -n "$b" link set fu-vh up
 ip netns exec "$b" ethtool -K fu-vh tx off tso off gso off > /dev/null ||
 	bail "cannot turn off offloads on the veth peer (ethtool)"
 
-# the host end of each link: an upload sink (socat) and a download source (httpd)
-for side in tuntap:"$a":198.18.0.1 vector:"$b":198.18.1.1; do
-	IFS=: read -r name ns addr <<< "$side"
+# the host end of each link: an upload sink (socat) and a download source
+# (httpd); the vector and packet links share the veth, on their own ports
+sinks=()
+for side in tuntap:"$a":198.18.0.1:5001:8080 vector:"$b":198.18.1.1:5001:8080 \
+	packet:"$b":198.18.1.1:5002:8081; do
+	IFS=: read -r name ns addr up down <<< "$side"
 	mkdir -p "$tmp/www-$name"
 	head -c 1048576 /dev/urandom > "$tmp/www-$name/down"
-	ip netns exec "$ns" timeout 120 socat -u TCP-LISTEN:5001,bind="$addr",reuseaddr \
+	ip netns exec "$ns" timeout 180 socat -u TCP-LISTEN:"$up",bind="$addr",reuseaddr \
 		OPEN:"$tmp/up-$name",creat,trunc &
 	pids+=($!)
-	ip netns exec "$ns" timeout 120 busybox httpd -f -p "$addr:8080" -h "$tmp/www-$name" &
+	sinks+=($!)
+	ip netns exec "$ns" timeout 180 busybox httpd -f -p "$addr:$down" -h "$tmp/www-$name" &
 	pids+=($!)
 done
 sleep 0.5
 
-rc=0
-ip netns exec "$a" "$S/uml-run" -k upstream -t 120 -j "$tmp/job" \
-	-n eth0=tuntap,fu-tap -n vec0:transport=raw,ifname=fu-vu \
-	"$(cat "$FASTUML_ROOT/code/tests/guest/net.sh")" > "$tmp/out" 2> "$tmp/err" || rc=$?
-ok "$rc" "the guest network script runs (uml-run status $rc)"
-[ "$rc" -eq 0 ] || diag "$(tail -n 20 "$tmp/err")"
-fails=$(grep '^FAIL' "$tmp/out")
-is "$fails" "" "no step of the exchange fails"
-wait "${pids[0]}" "${pids[2]}" 2> /dev/null
-for name in tuntap vector; do
+# run KERNEL NAME NETARGS... -- EXCHANGES: one guest run
+run() {
+	local kernel=$1 name=$2 rc=0 nets=()
+	shift 2
+	while [ "$1" != -- ]; do
+		nets+=(-n "$1")
+		shift
+	done
+	shift
+	ip netns exec "$a" "$S/uml-run" -k "$kernel" -t 120 -j "$tmp/job-$name" "${nets[@]}" \
+		"$(cat "$FASTUML_ROOT/code/tests/guest/net.sh")
+$*" > "$tmp/out-$name" 2> "$tmp/err-$name" || rc=$?
+	ok "$rc" "$kernel: the guest network script runs (uml-run status $rc)"
+	[ "$rc" -eq 0 ] || diag "$(tail -n 20 "$tmp/err-$name")"
+	is "$(grep '^FAIL' "$tmp/out-$name")" "" "$kernel: no step of the exchange fails"
+}
+run upstream legacy eth0=tuntap,fu-tap vec0:transport=raw,ifname=fu-vu -- \
+	"exchange eth0 198.18.0.2 198.18.0.1 tuntap
+	exchange vec0 198.18.1.2 198.18.1.1 vector"
+run ch1 packet eth0=packet,fu-vu -- \
+	"exchange eth0 198.18.1.2 198.18.1.1 packet 5002 8081"
+cat "$tmp/out-legacy" "$tmp/out-packet" > "$tmp/out"
+wait "${sinks[@]}" 2> /dev/null
+for name in tuntap vector packet; do
 	grep -qx "PASS $name-ping" "$tmp/out"
 	ok $? "$name: the guest pings the host"
 	is "$(sha256sum < "$tmp/up-$name" 2> /dev/null | cut -d' ' -f1)" \

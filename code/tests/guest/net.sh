@@ -1,10 +1,11 @@
 # shellcheck shell=sh
-# Guest side of the network test.  Interfaces: eth0 (legacy uml_net,
-# tuntap), vec0 (vector driver, raw socket on a veth).  For each, ping the
-# host end, upload a random file with nc and download one with wget,
-# printing "SUM name value" for the host to compare.
+# Guest side of the network test: "exchange DEV MINE PEER NAME [UP DOWN]"
+# pings the host end PEER of interface DEV, uploads a random file with nc
+# (to TCP port UP, default 5001) and downloads one with wget (from HTTP
+# port DOWN, default 8080), printing "SUM name value" for the host to
+# compare.  The host appends the exchange lines for the interfaces of a run.
 exchange() {
-	dev=$1 mine=$2 peer=$3 name=$4
+	dev=$1 mine=$2 peer=$3 name=$4 up=${5:-5001} down=${6:-8080}
 	if ! { ip addr add "$mine/24" dev "$dev" && ip link set "$dev" up; }; then
 		echo "FAIL $name-config"
 		return
@@ -16,13 +17,11 @@ exchange() {
 	fi
 	head -c 1048576 /dev/urandom > /tmp/up
 	echo "SUM $name-up $(sha256sum < /tmp/up | cut -d' ' -f1)"
-	nc -w 10 "$peer" 5001 < /tmp/up || echo "FAIL $name-upload"
+	nc -w 10 "$peer" "$up" < /tmp/up || echo "FAIL $name-upload"
 	# (not wget -T: it crashes in Debian 12's busybox, natively too)
-	if timeout 20 wget -q -O /tmp/down "http://$peer:8080/down"; then
+	if timeout 20 wget -q -O /tmp/down "http://$peer:$down/down"; then
 		echo "SUM $name-down $(sha256sum < /tmp/down | cut -d' ' -f1)"
 	else
 		echo "FAIL $name-download"
 	fi
 }
-exchange eth0 198.18.0.2 198.18.0.1 tuntap
-exchange vec0 198.18.1.2 198.18.1.1 vector
