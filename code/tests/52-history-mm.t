@@ -1,0 +1,155 @@
+#!/bin/bash
+# The signature of chapter 1's old address-space handling (the history
+# patch "um: sync user address spaces page by page, as old UML did"):
+# every page a new program touches comes back to its host process through
+# its own host fault and its own stub run with its own mmap, and a fork
+# re-maps every page of the process.  Upstream 6.12 brings the same pages
+# in with a few batched stub runs.
+#
+# Figures are host syscall counts of the UML process tree (uml-run -p,
+# syscount -t) while the guest runs a fixed operation, for two sizes whose
+# difference is PAGES pages; everything that does not grow with the size
+# (boot, shell, the programs' own system calls) cancels out.  No timing.
+#
+#   stops: host stops of guest processes that are not timer ticks.  The
+#     UML kernel thread (the one that makes the ptrace calls) runs each
+#     guest host process and waits for it to stop again: one successful
+#     wait4 per stop, whether the stop ends a stub run (PTRACE_CONT to the
+#     stub, which traps when its host calls are done), a host page fault
+#     (two stops: the SIGSEGV, then the stub's fault handler) or a guest
+#     system call.  A timer tick that lands in a guest process adds a stop,
+#     but um_timer() first sends that process SIGALRM with kill(), so
+#     stops = wait4 calls - failed wait4 (EINTR) - kill calls.
+#   mmaps: mmap calls made by every other thread, i.e. by the stubs in the
+#     guests' host processes (plus a constant from helper threads).
+#
+# The operations, each run REPS times by forkexec:
+#   exec: fork+exec of pagetouch, which maps P pages with MAP_POPULATE
+#         and writes and reads each one;
+#   fork: the same, and pagetouch then forks and execs true, so that a
+#         process holding P touched pages is copied by a fork.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+
+need_kernels ch1 upstream
+need_rootfs
+tmp=$(mktemp -d "$BUILD/history-mm.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+bin=/opt/fastuml/bin
+reps=4 small=256 large=2304
+pages=$((reps * (large - small)))
+# The counts repeat from boot to boot within a few dozen (two timer signals
+# sent before a process runs again make one stop; after a fork, whether
+# parent or child runs first moves a page or two), so the lower bounds
+# allow pages/32 less than the exact figure, far above what a batched
+# design makes.  Only the mmaps of pages touched after exec are exact.
+slack=$((pages / 32))
+
+# wait4_errors FILE TID: failed wait4 calls of thread TID in a perf summary
+wait4_errors() {
+	awk -v want="$2" '
+		/^ [^ ].* \([0-9]+\), [0-9]+ events/ {
+			tid = $0; sub(/.*\(/, "", tid); sub(/\).*/, "", tid)
+			next
+		}
+		tid == want && NF == 8 && $1 == "wait4" { n += $3 }
+		END { print n + 0 }
+	' "$1"
+}
+
+# measure KERNEL NAME GUEST_COMMAND: run it under perf trace and print
+# "STOPS MMAPS"; prints "error" (and the reason as diagnostics) if the
+# run or the counting failed.  perf trace drops events when the machine is
+# too busy to drain its buffers (it writes "LOST n events!" into its
+# output) and the counts are then short: such a run is repeated.
+measure() {
+	local k=$1 name=$2 perf=$tmp/$1-$2.perf rc try main
+	for try in 1 2 3; do
+		rc=0
+		"$S/uml-run" -k "$k" -p "$perf" -- "$3" > "$tmp/out" 2> "$tmp/err" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			diag "$k: '$3' exited $rc" "$(tail -n 5 "$tmp/err")" >&2
+			echo error
+			return 0
+		fi
+		grep -q '^LOST [0-9]* events' "$perf" || break
+		diag "$k: perf trace lost events during '$3' (try $try of 3)" >&2
+		[ "$try" -lt 3 ] || { echo error; return 0; }
+	done
+	"$S/syscount" -t "$perf" > "$tmp/counts" || { echo error; return 0; }
+	main=$(awk '$3 == "ptrace" && $4 > max { max = $4; tid = $1 }
+		END { print tid }' "$tmp/counts")
+	[ -n "$main" ] || { echo error; return 0; }
+	awk -v main="$main" -v werr="$(wait4_errors "$perf" "$main")" '
+		$1 == main && $3 == "wait4" { stops += $4 }
+		$1 == main && $3 == "kill" { stops -= $4 }
+		$1 != main && $3 == "mmap" { mmaps += $4 }
+		END { print stops - werr, mmaps + 0 }
+	' "$tmp/counts"
+}
+
+# Measurements: for each kernel and operation, the difference large - small.
+declare -A d_stops d_mmaps
+for k in ch1 upstream; do
+	for op in exec fork; do
+		extra=
+		[ "$op" = fork ] && extra=" $bin/true"
+		read -r s1 m1 < <(measure "$k" "$op-$small" \
+			"$bin/forkexec $reps $bin/pagetouch $small$extra")
+		read -r s2 m2 < <(measure "$k" "$op-$large" \
+			"$bin/forkexec $reps $bin/pagetouch $large$extra")
+		if [ "$s1" = error ] || [ "$s2" = error ]; then
+			ok 1 "$k: the $op operation runs under perf trace"
+			d_stops[$k-$op]=0 d_mmaps[$k-$op]=0
+			continue
+		fi
+		ok 0 "$k: the $op operation runs under perf trace"
+		d_stops[$k-$op]=$((s2 - s1))
+		d_mmaps[$k-$op]=$((m2 - m1))
+		diag "$k $op: $pages more pages: +${d_stops[$k-$op]} stops, +${d_mmaps[$k-$op]} mmaps"
+	done
+done
+
+# ge GOT MIN NAME / lt GOT MAX NAME
+ge() {
+	local rc=0
+	[ "$1" -ge "$2" ] || rc=1
+	ok "$rc" "$3"
+	[ "$rc" -eq 0 ] || diag "got $1, want at least $2"
+}
+lt() {
+	local rc=0
+	[ "$1" -lt "$2" ] || rc=1
+	ok "$rc" "$3"
+	[ "$rc" -eq 0 ] || diag "got $1, want less than $2"
+}
+
+# ch1: the old design.  A page touched after exec: one host fault (two
+# stops; pagetouch writes each page before it reads it, so one fault a
+# page) and one stub run (one stop) carrying its own mmap: 3 stops a page
+# means at least as many stub runs as pages.
+ge "${d_mmaps[ch1-exec]}" "$pages" \
+	"ch1: every page touched after exec gets its own host mmap (no merging)"
+ge "${d_stops[ch1-exec]}" $((3 * pages - slack)) \
+	"ch1: every page touched after exec costs its own fault and its own stub run (3 stops a page)"
+# A fork of a process holding the pages: the child re-maps all of them
+# before it runs (forced full re-sync), and the parent re-maps them once
+# fork has write-protected them; one stub run and one mmap per page each.
+fork_stops=$((${d_stops[ch1-fork]} - ${d_stops[ch1-exec]}))
+fork_mmaps=$((${d_mmaps[ch1-fork]} - ${d_mmaps[ch1-exec]}))
+ge "$fork_mmaps" $((2 * pages - slack)) \
+	"ch1: a fork maps every page again in the child and in the parent, one mmap each"
+ge "$fork_stops" $((2 * pages - slack)) \
+	"ch1: ... each in a stub run of its own (2 stops a page)"
+
+# upstream: the lazy, batched sync: far fewer round trips than pages.
+lt "${d_stops[upstream-exec]}" $((pages / 16)) \
+	"upstream: pages touched after exec cost far fewer host stops than pages"
+lt "${d_stops[upstream-fork]}" $((pages / 16)) \
+	"upstream: a fork of a process holding them costs far fewer host stops than pages"
+
+leftover=$(leftovers)
+is "$leftover" "" "no UML process or /dev/shm file is left behind"
+
+done_testing
