@@ -1,6 +1,6 @@
 # fastuml: make User Mode Linux fast, one chapter at a time.
 #
-#   make            build every kernel, the guest image and the QEMU guest kernel
+#   make            build every kernel, the guest image, the QEMU guest kernel and the book
 #   make test       build what is missing, then run every test (TAP, prove)
 #
 # See README.md for the other targets.
@@ -8,17 +8,19 @@
 SHELL := /bin/bash
 S := code/scripts
 CH ?=
+EX ?=
+PATCH ?=
 
-.PHONY: all deps kernel kernels rootfs qemu-kernel test clean distclean
+.PHONY: all deps kernel kernels rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
 
-all: kernels rootfs qemu-kernel
+all: kernels rootfs qemu-kernel book
 
 deps: ## install the Debian packages the project needs
 	$(S)/deps.sh
 
-kernel: ## build one kernel: make kernel CH=N (1..7) or CH=upstream
-	@case "$(CH)" in [1-7]) t=ch$(CH) ;; upstream) t=upstream ;; \
-	  *) echo "make kernel: set CH=1..7 or CH=upstream" >&2; exit 1 ;; esac; \
+kernel: ## build one kernel: make kernel CH=N (1..7), CH=N.K or CH=upstream
+	@case "$(CH)" in [1-7] | [1-7].[1-9]*) t=ch$(CH) ;; upstream) t=upstream ;; \
+	  *) echo "make kernel: set CH=1..7, CH=N.K (chapter N-1 + K patches of N) or CH=upstream" >&2; exit 1 ;; esac; \
 	$(S)/kbuild.sh $$t
 
 kernels: ## build every chapter kernel and upstream
@@ -29,6 +31,27 @@ rootfs: ## build the guest image build/rootfs.img
 
 qemu-kernel: ## fetch the Debian kernel QEMU boots
 	$(S)/qemu-kernel.sh
+
+measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [TARGETS="ch1 upstream"]
+	code/bench/measure -c $(or $(CH),1) $(if $(QUICK),-q) \
+	  $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(TARGETS),-t "$(TARGETS)")
+	$(if $(QUICK),,$(MAKE) figures)
+
+figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg
+	@for csv in images/ch*/*.csv; do \
+	  [ -e "$$csv" ] || continue; \
+	  case "$$csv" in */syscalls.csv) continue ;; esac; \
+	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
+	done
+
+book: ## the book: build/book/html/index.html, build/book/fastuml.epub, build/book/fastuml.pdf
+	code/book/build.sh book
+
+solutions-book: ## the exercises' solutions, apart: build/solutions/
+	code/book/build.sh solutions
+
+grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
+	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
 test: rootfs ## run the whole test suite (builds what is missing)
 	prove code/tests/

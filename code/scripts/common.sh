@@ -39,10 +39,15 @@ elapsed() {
 	}'
 }
 
-# is_target NAME: succeeds for ch1..ch7 and upstream
+# is_target NAME: succeeds for ch1..ch7, upstream, and chN.K (chapter
+# N-1's kernel plus the first K patches of chapter N: the steps inside a
+# chapter, e.g. ch2.1)
 is_target() {
 	case " $TARGETS " in
 	*" $1 "*) return 0 ;;
+	esac
+	case "$1" in
+	ch[1-7].[1-9] | ch[1-7].[1-9][0-9]) return 0 ;;
 	esac
 	return 1
 }
@@ -59,11 +64,13 @@ target_kernel() {
 # series_patches TARGET: the patch files (names) of TARGET, in order.
 # Validates the series file as it goes.
 series_patches() {
-	local target=$1 ch upto=0 last=0 name flag extra line=0
+	local target=$1 ch upto=0 last=0 name flag extra line=0 step=0 nth=0
 	case "$target" in
 	upstream) upto=0 ;;
 	ch[1-7]) upto=${target#ch} ;;
-	*) die "unknown kernel target '$target' (valid: $TARGETS)" ;;
+	ch[1-7].*) is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
+		upto=${target%.*}; upto=${upto#ch}; step=${target#*.} ;;
+	*) die "unknown kernel target '$target' (valid: $TARGETS, chN.K)" ;;
 	esac
 	[ -f "$SERIES" ] || die "missing $SERIES"
 	while read -r ch name flag extra; do
@@ -81,10 +88,14 @@ series_patches() {
 		[ -f "$KERNEL_DIR/patches/$name" ] || die "$SERIES:$line: no such patch: code/kernel/patches/$name"
 		if [ "$target" = upstream ]; then
 			[ "$flag" = host ] && echo "$name"
-		elif [ "$ch" -le "$upto" ]; then
+		elif [ "$ch" -lt "$upto" ] || { [ "$ch" -eq "$upto" ] && [ "$step" -eq 0 ]; }; then
 			echo "$name"
+		elif [ "$ch" -eq "$upto" ]; then
+			nth=$((nth + 1))
+			[ "$nth" -gt "$step" ] || echo "$name"
 		fi
 	done < "$SERIES"
+	[ "$nth" -ge "$step" ] || die "target $target: chapter $upto has only $nth patches"
 	return 0
 }
 

@@ -12,7 +12,11 @@ packages=(
 	util-linux procps file iproute2 ethtool socat strace linux-perf shellcheck
 	# QEMU comparison (the guest kernel is fetched with apt-get download)
 	qemu-system-x86 lz4
+	# the book (make book): pandoc, Graphviz diagrams, the PDF, the browser check
+	pandoc graphviz weasyprint fonts-dejavu-core chromium
 )
+# Node.js runs the browser check; use the machine's if it has one
+command -v npm > /dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,11 +27,29 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "$PROG: all ${#packages[@]} packages are installed"
-	exit 0
+else
+	[ "$(id -u)" = 0 ] || { echo "$PROG: error: installing ${missing[*]} needs root" >&2; exit 1; }
+	echo "$PROG: installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+	echo "$PROG: installed ${#missing[@]} packages"
 fi
-[ "$(id -u)" = 0 ] || { echo "$PROG: error: installing ${missing[*]} needs root" >&2; exit 1; }
-echo "$PROG: installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
-echo "$PROG: installed ${#missing[@]} packages"
+
+# The book's pandoc options and Lua filters need pandoc 2.17 (Debian 12) or later.
+read -r pmaj pmin < <(pandoc --version | sed -n '1s/^pandoc \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+if [ -z "${pmaj:-}" ] || [ "$pmaj" -lt 2 ] || { [ "$pmaj" -eq 2 ] && [ "$pmin" -lt 17 ]; }; then
+	echo "$PROG: error: pandoc ${pmaj:-?}.${pmin:-?} is too old; the book needs 2.17 or later" >&2
+	exit 1
+fi
+
+# The browser check's driver (playwright-core, pinned by the lockfile),
+# installed into code/book/node_modules when the lockfile changes.
+book=$(cd "$(dirname "$0")/../book" && pwd)
+stamp=$book/node_modules/.fastuml-lock
+if ! cmp -s "$book/package-lock.json" "$stamp"; then
+	echo "$PROG: installing the book's Node packages (npm ci in code/book)"
+	(cd "$book" && npm ci --no-audit --no-fund --loglevel=error > /dev/null) ||
+		{ echo "$PROG: error: npm ci failed in code/book" >&2; exit 1; }
+	cp "$book/package-lock.json" "$stamp"
+fi

@@ -244,7 +244,7 @@ DEV_DIRS="arch/um arch/x86/um"
 
 # dev_tree DIR TARGET: DIR becomes pristine 6.12 plus TARGET's patches, one
 # git commit each (git am), configured like the real build.  Edit files
-# under $DEV_DIRS (add new files with "git add -f"), commit, and
+# under $DEV_DIRS (add new files with "git add -f"; "git commit -a"), and
 # "git format-patch -1" gives a series patch.
 dev_tree() {
 	local dir=$1 target=$2 p d
@@ -311,7 +311,8 @@ main() {
 		return 0
 	fi
 	for target in "$@"; do
-		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS)"
+		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
+		series_patches "$target" > /dev/null
 	done
 	series_check
 	prepare_pristine
@@ -323,7 +324,7 @@ main() {
 	done
 	for target in "$@"; do
 		id=$(target_id "$target")
-		other=${first_with_id[$id]}
+		other=${first_with_id[$id]:-$target}
 		if [ "$other" != "$target" ]; then
 			case "$built" in
 			*" $other "*) ;;

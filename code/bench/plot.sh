@@ -1,0 +1,68 @@
+#!/bin/bash
+# plot.sh CSV SVG: draw a results CSV (see code/bench/README.md) as an SVG
+# with gnuplot: one panel per metric, one bar per target at the median,
+# with a line from the minimum to the maximum of the runs.  The targets
+# keep one colour throughout the book: the chapter kernels from light to
+# dark blue, upstream orange, native green, QEMU purple.
+set -euo pipefail
+export LC_ALL=C
+die() { echo "plot: error: $*" >&2; exit 1; }
+[ $# -eq 2 ] || { echo "usage: plot.sh CSV SVG" >&2; exit 2; }
+csv=$1 svg=$2
+[ -r "$csv" ] || die "cannot read $csv"
+command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
+head -n 1 "$csv" | grep -q '^workload,metric,unit,target,median,min,max,' ||
+	die "$csv is not a fastuml results file (header)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# one data file per metric: "index target median min max colour", the
+# colour as the number gnuplot's "lc rgb variable" takes (0xRRGGBB)
+awk -F, -v dir="$tmp" '
+	function colour(t,  n) {
+		if (t == "upstream") return 15107630	# e6862e
+		if (t == "native") return 3971655	# 3c9a47
+		if (t == "qemu") return 9067704		# 8a5cb8
+		n = substr(t, 3, 1) + 0
+		if (n <= 1) return 10467286		# 9fb7d6
+		return n <= 3 ? 5998272 : 2314383	# 5b86c0, 23508f
+	}
+	NR > 1 {
+		if (!($2 in idx)) { idx[$2] = ++nm; names[nm] = $2; units[nm] = $3 }
+		f = dir "/m" idx[$2] ".dat"
+		printf "%d \"%s\" %s %s %s %d\n", ++count[$2], $4, $5, $6, $7, colour($4) > f
+	}
+	END {
+		for (i = 1; i <= nm; i++) print i, names[i], units[i] > (dir "/metrics")
+	}' "$csv"
+[ -s "$tmp/metrics" ] || die "$csv has no rows"
+
+n=$(wc -l < "$tmp/metrics")
+cols=$((n < 3 ? n : 3))
+rows=$(((n + cols - 1) / cols))
+title=$(basename "$csv" .csv)
+{
+	echo "set terminal svg size $((cols * 330)),$((rows * 260 + 30)) font 'sans,11' background '#ffffff'"
+	echo "set output '$svg'"
+	echo "set multiplot layout $rows,$cols title '$title' font 'sans,13'"
+	echo "set style fill solid 0.85 border -1"
+	echo "set boxwidth 0.6"
+	echo "set grid ytics lc rgb '#dddddd'"
+	echo "unset key"
+	echo "set xtics nomirror rotate by -30 scale 0"
+	echo "set ytics nomirror"
+	echo "set yrange [0:*]"
+	while read -r i name unit; do
+		echo "set title '$name' noenhanced"
+		echo "set ylabel '$unit' noenhanced"
+		echo "set xrange [0.4:*]"
+		echo "plot '$tmp/m$i.dat' using 1:3:(0.6):6:xtic(2) with boxes lc rgb variable, \\"
+		echo "     '' using 1:3:4:5 with yerrorbars lc rgb '#333333' ps 0, \\"
+		echo "     '' using 1:3:(\$3 >= 100 ? sprintf('%.0f', \$3) : sprintf('%.3g', \$3)) with labels offset 0,0.6 font ',8'"
+	done < "$tmp/metrics"
+	echo "unset multiplot"
+} > "$tmp/plot.gp"
+mkdir -p "$(dirname "$svg")"
+gnuplot "$tmp/plot.gp" 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
+[ -s "$svg" ] || die "gnuplot wrote no $svg"

@@ -1,0 +1,51 @@
+# shellcheck shell=bash disable=SC2034  # the WL_ variables are read by measure
+# exec: what process creation costs, and how much of a file walk it is.
+#
+#  - forkexec: fork + exec + wait of a small static program, in µs per
+#    iteration (code/guest/src/forkexec.c);
+#  - find-exec: "find FIXTURE -type f -exec cat {} \;" over the fixture
+#    tree (2048 small files), one exec of cat per file (busybox find
+#    runs /proc/self/exe), in seconds;
+#  - find-batch: the same walk and the same reads with "-exec cat {} +",
+#    which runs cat once for many files: the work without the execs.
+# The seed article's question: the two walks differ by the cost of 2048
+# execs, which is where UML is slow.
+WL_DESC="fork+exec µs/iter; find -exec cat per file vs batched (exec-heavy vs exec-free)"
+WL_KINDS="uml native qemu"
+
+exec_iters() { [ "$QUICK" = 1 ] && echo 100 || echo 1000; }
+
+# the guest (or host) script; $1 = bin dir, $2 = fixture, $3 = iterations
+exec_script() {
+	cat << EOF
+$1/forkexec $3 $1/true 2>&1 | sed -n 's/.* \\([0-9.]*\\) us\\/iter$/metric forkexec \\1 us\\/op/p'
+$1/timeit find $2 -type f -exec cat {} \\; 2>&1 > /dev/null | sed -n 's/^timeit: \\([0-9.]*\\) s$/metric find-exec \\1 s/p'
+$1/timeit find $2 -type f -exec cat {} + 2>&1 > /dev/null | sed -n 's/^timeit: \\([0-9.]*\\) s$/metric find-batch \\1 s/p'
+EOF
+}
+
+wl_run() {
+	local t=$1 script
+	case "$(target_kind "$t")" in
+	native)
+		# the same static programs, the same busybox (whose sh runs find
+		# as an applet, and whose find execs /proc/self/exe for cat)
+		script=$(exec_script "$BUILD/guest/bin" "$BUILD/guest/fixture" "$(exec_iters)")
+		native /bin/busybox sh -c "$script"
+		;;
+	*)
+		guest "$t" -t 600 -- "$(exec_script /opt/fastuml/bin /opt/fastuml/fixture "$(exec_iters)")"
+		;;
+	esac
+}
+
+# host system calls per fork+exec and per file of the find walk
+wl_count() {
+	local t=$1
+	# shellcheck disable=SC2016  # $N expands in the guest
+	syscalls_per_op "$t" 20 60 '/opt/fastuml/bin/forkexec $N /opt/fastuml/bin/true > /dev/null' > "$WORK/fe"
+	awk '{ s += $2 } END { printf "count forkexec.all %.4g calls/op\n", s }' "$WORK/fe"
+	for sc in ptrace wait4 mmap munmap mprotect; do
+		echo "count forkexec.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+	done
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# The measurement harness in quick mode: every workload runs on every
+# target it supports (chapter 1, upstream, native, QEMU) and writes a CSV
+# whose rows carry figures and their provenance; make figures' plotter
+# turns a CSV into an SVG; bad names give one error line listing the
+# valid ones.  Timings are only checked to be numbers, never compared.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+
+need_kernels ch1 upstream
+need_rootfs
+tmp=$(mktemp -d "$BUILD/measure-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+measure=$FASTUML_ROOT/code/bench/measure
+targets="ch1 upstream native qemu"
+mapfile -t workloads < <(find "$FASTUML_ROOT/code/bench/workloads" -name '*.sh' -printf '%f\n' | sed 's/\.sh$//' | sort)
+
+rc=0
+"$measure" -q -c 1 -t "$targets" -o "$tmp/out" > "$tmp/log" 2>&1 || rc=$?
+ok "$rc" "measure -q runs every workload on $targets"
+[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/log")"
+
+for w in "${workloads[@]}"; do
+	csv=$tmp/out/$w.csv
+	[ -s "$csv" ]
+	ok $? "$w: wrote $w.csv"
+	kinds=$(sed -n 's/^WL_KINDS="\(.*\)"$/\1/p' "$FASTUML_ROOT/code/bench/workloads/$w.sh")
+	for t in $targets; do
+		case "$t" in native | qemu) k=$t ;; *) k=uml ;; esac
+		case " $kinds " in *" $k "*) ;; *) continue ;; esac
+		# numeric median/min/max with min <= median <= max, and provenance
+		bad=$(awk -F, -v t="$t" 'NR > 1 && $4 == t {
+			n++
+			num = "^-?[0-9.]+(e[-+]?[0-9]+)?$"
+			if ($5 !~ num || $6 !~ num || $7 !~ num || $6 + 0 > $5 + 0 || $5 + 0 > $7 + 0) print "figures: " $0
+			if ($8 != 1 || $9 == "" || $12 == "" || $13 == "" || $14 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/) print "provenance: " $0
+			if (t == "qemu" && $10 != "kvm" && $10 != "tcg") print "accel: " $0
+		} END { if (n == 0) print "no rows" }' "$csv")
+		is "$bad" "" "$w on $t: rows with figures and provenance"
+	done
+done
+
+# the exec figures are positive times (a broken run prints zeros or nothing)
+pos=$(awk -F, 'NR > 1 && $2 == "forkexec" && $5 > 0' "$tmp/out/exec.csv" | wc -l)
+is "$pos" 4 "exec: a positive fork+exec time on every target"
+
+# a quick run never writes over the committed results
+is "$(git -C "$FASTUML_ROOT" status --porcelain -- images)" "" "a quick run leaves images/ alone"
+
+rc=0
+"$FASTUML_ROOT/code/bench/plot.sh" "$tmp/out/exec.csv" "$tmp/exec.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q '<svg' "$tmp/exec.svg" && grep -q 'forkexec' "$tmp/exec.svg"
+ok $? "plot.sh draws the exec results as SVG"
+
+# bad input: one line, naming the valid choices, non-zero status
+for c in "-w nosuch:unknown workload 'nosuch' (valid: " \
+	"-t ch9:unknown target 'ch9' (valid: " \
+	"-c 0:chapter '0' is not 1..7"; do
+	opt=${c%%:*} want=${c#*:}
+	rc=0
+	# shellcheck disable=SC2086
+	"$measure" -q $opt > /dev/null 2> "$tmp/err" || rc=$?
+	[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -qF "$want" "$tmp/err"
+	ok $? "measure $opt: one error line ($want...)"
+done
+is "$(leftovers)" "" "no UML process or /dev/shm file is left behind"
+
+done_testing

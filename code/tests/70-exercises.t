@@ -1,0 +1,121 @@
+#!/bin/bash
+# Every exercise is complete, its skeleton scores below full and its
+# solution scores full under make grade; grading a patch that does not
+# apply or does not build gives a clear message and a zero score.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+cd "$FASTUML_ROOT" || bail "no project root"
+grade=$S/grade
+
+mapfile -t exercises < <(find exercises -mindepth 2 -maxdepth 2 -type d | sort)
+[ "${#exercises[@]}" -gt 0 ] || bail "no exercises under exercises/"
+chapters=$(printf '%s\n' "${exercises[@]}" | sed 's|exercises/ch0*\([0-9]*\)/.*|ch\1|' | sort -u)
+# shellcheck disable=SC2086
+need_kernels $chapters
+need_rootfs
+tmp=$(mktemp -d "$BUILD/exercises.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# score FILE: "X Y" from the "Score: X/Y" line of a grade run
+score() {
+	sed -n 's|^Score: \([0-9]*\)/\([0-9]*\)$|\1 \2|p' "$1" | tail -n1
+}
+
+for dir in "${exercises[@]}"; do
+	name=${dir#exercises/}
+	ch=${name%%/*}
+	ch=${ch#ch}
+	ch=$((10#$ch))
+	ex=${name#*/}
+	sol=solutions/$name
+	missing=
+	for f in "$dir/README.md" "$dir/skeleton.patch" "$sol/README.md" "$sol/solution.patch"; do
+		[ -f "$f" ] || missing="$missing $f"
+	done
+	[ -x "$dir/check" ] || missing="$missing $dir/check (executable)"
+	is "$missing" "" "$name: task, skeleton, checker and solution exist"
+	check "$name: the checker passes shellcheck" shellcheck -x "$dir/check"
+	n=$("$dir/check" --list | wc -l)
+	[ "$n" -gt 0 ] && rc=0 || rc=1
+	ok "$rc" "$name: the checker names its checks ($n)"
+	grep -q 'TODO' "$dir/skeleton.patch" && rc=0 || rc=1
+	ok "$rc" "$name: the skeleton marks the student's work with TODO"
+
+	rc=0
+	timeout 600 "$grade" "$ch" "$ex" > "$tmp/skel" 2>&1 || rc=$?
+	read -r got total <<< "$(score "$tmp/skel")"
+	[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] && r=0 || r=1
+	ok "$r" "$name: the skeleton scores below full (${got:-?}/${total:-?}, exit $rc)"
+	[ "$r" -eq 0 ] || diag "$(cat "$tmp/skel")"
+	grep -q 'does not apply\|does not build' "$tmp/skel" && r=1 || r=0
+	ok "$r" "$name: the skeleton applies and builds"
+
+	rc=0
+	timeout 600 "$grade" "$ch" "$ex" "$sol/solution.patch" > "$tmp/sol" 2>&1 || rc=$?
+	read -r got total <<< "$(score "$tmp/sol")"
+	[ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$total" ] && [ "$total" -eq "$n" ] && r=0 || r=1
+	ok "$r" "$name: the solution scores full (${got:-?}/${total:-?}, exit $rc)"
+	[ "$r" -eq 0 ] || diag "$(cat "$tmp/sol")"
+done
+
+# --- failure paths, on the first exercise ----------------------------------
+name=${exercises[0]#exercises/}
+ch=${name%%/*}
+ch=$((10#${ch#ch}))
+ex=${name#*/}
+n=$("exercises/$name/check" --list | wc -l)
+file=arch/x86/um/signal.c
+mkdir -p "$tmp/a/${file%/*}" "$tmp/b/${file%/*}"
+
+# a patch whose context is not in the tree
+{ echo "/* not in chapter $ch's kernel */"; cat "$BUILD/ch$ch/$file"; } > "$tmp/a/$file"
+{ echo "/* not in chapter $ch's kernel */"; echo "/* changed */"; cat "$BUILD/ch$ch/$file"; } > "$tmp/b/$file"
+(cd "$tmp" && diff -u "a/$file" "b/$file" > stale.patch) || true
+rc=0
+timeout 300 "$grade" "$ch" "$ex" "$tmp/stale.patch" > "$tmp/out" 2>&1 || rc=$?
+grep -q "^grade: the patch does not apply to chapter $ch's kernel" "$tmp/out" &&
+	[ "$(score "$tmp/out")" = "0 $n" ] && [ "$rc" -eq 1 ] && r=0 || r=1
+ok "$r" "a patch that does not apply: one clear message, Score: 0/$n, exit 1"
+[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+grep -q 'booting' "$tmp/out" && r=1 || r=0
+ok "$r" "a patch that does not apply is not built or booted"
+
+# a patch that breaks the build
+cp "$BUILD/ch$ch/$file" "$tmp/a/$file"
+{ cat "$BUILD/ch$ch/$file"; echo '#error "broken on purpose by 70-exercises.t"'; } > "$tmp/b/$file"
+(cd "$tmp" && diff -u "a/$file" "b/$file" > broken.patch) || true
+rc=0
+timeout 600 "$grade" "$ch" "$ex" "$tmp/broken.patch" > "$tmp/out" 2>&1 || rc=$?
+grep -q '^grade: the kernel does not build' "$tmp/out" &&
+	grep -q 'broken on purpose' "$tmp/out" &&
+	[ "$(score "$tmp/out")" = "0 $n" ] && [ "$rc" -eq 1 ] && r=0 || r=1
+ok "$r" "a patch that breaks the build: the compiler's error, Score: 0/$n, exit 1"
+[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+
+# a kernel that hangs when it delivers a signal: every boot times out
+cp "$BUILD/ch$ch/$file" "$tmp/a/$file"
+awk '{ print } /^int setup_signal_stack_si\(/ { f = 1 } f && /^{/ { print "\tfor (;;)\n\t\tcpu_relax();"; f = 0 }' \
+	"$BUILD/ch$ch/$file" > "$tmp/b/$file"
+(cd "$tmp" && diff -u "a/$file" "b/$file" > hang.patch) || true
+rc=0
+GRADE_BOOT_TIMEOUT=15 timeout 600 "$grade" "$ch" "$ex" "$tmp/hang.patch" > "$tmp/out" 2>&1 || rc=$?
+read -r got total <<< "$(score "$tmp/out")"
+[ "$rc" -eq 1 ] && [ "${total:-0}" -eq "$n" ] && [ "${got:-$n}" -lt "$n" ] &&
+	grep -q 'timeout after 15 s' "$tmp/out" && r=0 || r=1
+ok "$r" "a kernel that hangs: the boots time out, a score is printed (${got:-?}/${total:-?})"
+[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+
+# bad usage
+rc=0
+"$grade" "$ch" no-such-exercise > "$tmp/out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] && grep -q '^grade: error: no exercise' "$tmp/out" && r=0 || r=1
+ok "$r" "an unknown exercise: one error line, exit 2"
+[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+rc=0
+"$grade" "$ch" "$ex" "$tmp/no-such.patch" > "$tmp/out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q '^grade: error: cannot read patch' "$tmp/out" && r=0 || r=1
+ok "$r" "a missing patch file: one error line, exit 2"
+
+leftover=$(leftovers)
+is "$leftover" "" "no UML process or /dev/shm file is left behind"
+done_testing
