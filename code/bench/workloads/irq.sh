@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the WL_ variables are read by measure
 # Workload "irq": the cost of one IRQ event while more and more host fds
 # are registered for IRQs and only one of them is busy.
 #
@@ -36,19 +36,16 @@
 # Counts (wl_count): poll() and epoll_wait() calls per event with 1 and
 # 128 fds, from two runs of different lengths (boot and shutdown cancel).
 
-# shellcheck disable=SC2034  # read by code/bench/measure
 WL_DESC="IRQ events on a serial line: us per event with 1, 16, 64 and 128 registered fds, one busy"
-# shellcheck disable=SC2034
 WL_KINDS="uml"
 
-IRQ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 IRQ_FDS="1 16 64 128"
 
 # irq_feeder: the host side, built once into $WORK
 irq_feeder() {
 	if [ ! -x "$WORK/irqfeed" ]; then
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/irqfeed" \
-			"$IRQ_ROOT/code/tools/irqfeed.c" >&2 || {
+			"$FASTUML_ROOT/code/tools/irqfeed.c" >&2 || {
 			echo "irq: error: cannot build code/tools/irqfeed.c" >&2
 			return 1
 		}
@@ -58,19 +55,20 @@ irq_feeder() {
 
 # irq_pong TARGET FDS ROUNDS [UML-RUN OPTIONS]: one run; prints the
 # guest's output ("us_per_round X" among it) and irqfeed's
-# ("host_cpu_us_per_round X")
+# ("host_cpu_us_per_round X").  uml-run runs under irqfeed, which owns
+# the host fds that UML inherits, so lib.sh's guest() cannot be used.
 irq_pong() {
 	local t=$1 fds=$2 rounds=$3 feeder
 	shift 3
 	feeder=$(irq_feeder) || return 1
 	"$feeder" -r "$rounds" -n "$fds" -- \
-		"$IRQ_ROOT/code/scripts/uml-run" -k "$t" "$@" -a @LINES@ -- \
+		"$S/uml-run" -k "$(uml_kernel "$t")" "$@" -a @LINES@ -- \
 		"irqpong $rounds /dev/ttyS1 @IDLE@"
 }
 
 wl_run() {
 	local t=$1 fds rounds=2000 out us cpu
-	[ "${QUICK:-0}" != 1 ] || rounds=200
+	[ "$QUICK" != 1 ] || rounds=200
 	for fds in $IRQ_FDS; do
 		out=$(irq_pong "$t" "$fds" "$rounds") || {
 			echo "irq: error: $t: the run with $fds fds failed" >&2
@@ -96,8 +94,8 @@ wl_count() {
 			return 1
 		fi
 		for s in poll epoll_wait; do
-			a=$("$IRQ_ROOT/code/scripts/syscount" "$WORK/irq.$r1.perf" | awk -v s="$s" '$1 == s { print $2 }')
-			b=$("$IRQ_ROOT/code/scripts/syscount" "$WORK/irq.$r2.perf" | awk -v s="$s" '$1 == s { print $2 }')
+			a=$("$S/syscount" "$WORK/irq.$r1.perf" | awk -v s="$s" '$1 == s { print $2 }')
+			b=$("$S/syscount" "$WORK/irq.$r2.perf" | awk -v s="$s" '$1 == s { print $2 }')
 			awk -v s="$s" -v f="$fds" -v a="${a:-0}" -v b="${b:-0}" -v n=$((r2 - r1)) \
 				'BEGIN { printf "count %s.fds%s %.2f calls/op\n", s, f, (b - a) / n }'
 		done
