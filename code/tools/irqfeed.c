@@ -29,7 +29,7 @@
  *
  * When COMMAND is done, irqfeed prints "host_cpu_us_per_round X": the
  * CPU time that COMMAND's processes (UML, its helpers and the guest's
- * processes) used during the rounds, divided by ROUNDS, from the hosts's
+ * processes) used during the rounds, divided by ROUNDS, from the host's
  * per-thread scheduler statistics (/proc/PID/task/TID/schedstat).  Unlike
  * wall time, it does not grow when other work on the host delays UML.
  * irqfeed exits with COMMAND's exit status, or 1 when the exchange failed.
