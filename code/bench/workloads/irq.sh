@@ -1,0 +1,103 @@
+# shellcheck shell=bash disable=SC2034  # the WL_ variables are read by measure
+# Workload "irq": the cost of one IRQ event while more and more host fds
+# are registered for IRQs and only one of them is busy.
+#
+# The event source is a serial line (ssl1, /dev/ttyS1 in the guest) on a
+# host socket: the host sends one byte, the guest echoes it, and only then
+# comes the next byte (code/tools/irqfeed.c on the host,
+# code/guest/src/irqpong.c in the guest, which times the rounds).  FDS
+# counts the device fds registered beside the always-present ones: the
+# busy socket plus FDS - 1 idle fds that nothing ever wakes.
+#
+# What registers an IRQ fd in the fastuml configuration, and how many:
+# - ubd: one pipe to its IO thread, whatever the number of disks;
+# - mconsole: one socket;
+# - serial lines (ssl0..ssl63) and consoles (con0..con15), once opened in
+#   the guest: one fd per channel (input and output may be separate
+#   fds).  Each open line takes two IRQ numbers (read and write) from the
+#   45 dynamic ones, and con0 takes two, so 21 lines can be open: the busy
+#   one and 20 idle ones with two fds each, 41 fds in all;
+# - network interfaces while up: uml_net one fd (every interface shares
+#   IRQ 3), vector one or two.  The ucast transport needs nothing on the
+#   host, so the idle fds past 41 are ucast interfaces.  Each must be
+#   named on the kernel command line (4096 bytes): at 128 fds it holds
+#   about 3300 bytes here, and 200 do not fit.
+# The always-present fds (ubd, mconsole, the console's two) are not
+# counted.  Idle lines: input from a pipe that never carries data, output
+# to a full pipe; idle interfaces: UDP sockets nothing sends to.
+#
+# Metrics, for N = 1, 16, 64, 128:
+# - us_per_event.fdsN (us/event): the time of one round as the guest
+#   sees it, host turnaround included;
+# - cpu_us_per_event.fdsN (us/event): the host CPU time that the UML
+#   process tree used per round (irqfeed reads the scheduler's per-thread
+#   run times before and after the rounds), which, unlike wall time,
+#   does not grow while other work on the host keeps UML waiting.
+# Counts (wl_count): poll() and epoll_wait() calls per event with 1 and
+# 128 fds, from two runs of different lengths (boot and shutdown cancel).
+
+WL_DESC="IRQ events on a serial line: us per event with 1, 16, 64 and 128 registered fds, one busy"
+WL_KINDS="uml"
+
+IRQ_FDS="1 16 64 128"
+
+# irq_feeder: the host side, built once into $WORK
+irq_feeder() {
+	if [ ! -x "$WORK/irqfeed" ]; then
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/irqfeed" \
+			"$FASTUML_ROOT/code/tools/irqfeed.c" >&2 || {
+			echo "irq: error: cannot build code/tools/irqfeed.c" >&2
+			return 1
+		}
+	fi
+	echo "$WORK/irqfeed"
+}
+
+# irq_pong TARGET FDS ROUNDS [UML-RUN OPTIONS]: one run; prints the
+# guest's output ("us_per_round X" among it) and irqfeed's
+# ("host_cpu_us_per_round X").  uml-run runs under irqfeed, which owns
+# the host fds that UML inherits, so lib.sh's guest() cannot be used.
+irq_pong() {
+	local t=$1 fds=$2 rounds=$3 feeder
+	shift 3
+	feeder=$(irq_feeder) || return 1
+	"$feeder" -r "$rounds" -n "$fds" -- \
+		"$S/uml-run" -k "$(uml_kernel "$t")" "$@" -a @LINES@ -- \
+		"irqpong $rounds /dev/ttyS1 @IDLE@"
+}
+
+wl_run() {
+	local t=$1 fds rounds=2000 out us cpu
+	[ "$QUICK" != 1 ] || rounds=200
+	for fds in $IRQ_FDS; do
+		out=$(irq_pong "$t" "$fds" "$rounds") || {
+			echo "irq: error: $t: the run with $fds fds failed" >&2
+			return 1
+		}
+		us=$(sed -n 's/^us_per_round //p' <<< "$out")
+		cpu=$(sed -n 's/^host_cpu_us_per_round //p' <<< "$out")
+		if [ -z "$us" ] || [ -z "$cpu" ]; then
+			echo "irq: error: $t: no figures in the output of the run with $fds fds" >&2
+			return 1
+		fi
+		echo "metric us_per_event.fds$fds $us us/event"
+		echo "metric cpu_us_per_event.fds$fds $cpu us/event"
+	done
+}
+
+wl_count() {
+	local t=$1 fds r1=100 r2=300 s a b
+	for fds in 1 128; do
+		if ! irq_pong "$t" "$fds" "$r1" -p "$WORK/irq.$r1.perf" > /dev/null ||
+			! irq_pong "$t" "$fds" "$r2" -p "$WORK/irq.$r2.perf" > /dev/null; then
+			echo "irq: error: $t: the counted run with $fds fds failed" >&2
+			return 1
+		fi
+		for s in poll epoll_wait; do
+			a=$("$S/syscount" "$WORK/irq.$r1.perf" | awk -v s="$s" '$1 == s { print $2 }')
+			b=$("$S/syscount" "$WORK/irq.$r2.perf" | awk -v s="$s" '$1 == s { print $2 }')
+			awk -v s="$s" -v f="$fds" -v a="${a:-0}" -v b="${b:-0}" -v n=$((r2 - r1)) \
+				'BEGIN { printf "count %s.fds%s %.2f calls/op\n", s, f, (b - a) / n }'
+		done
+	done
+}
