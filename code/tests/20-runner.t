@@ -47,6 +47,13 @@ is "$rc" 125 "a guest that never reports a status gives 125"
 grep -q 'reported no exit status' "$tmp/crash.err"
 ok $? "... and says so"
 
+# a kernel that exits at once (UML refuses more than its command-line
+# limit of arguments): 125, its log, and nothing left behind
+run_case toomany -a "$(seq -f 'x%g' 1 3000 | tr '\n' ' ')" -- true
+is "$rc" 125 "a kernel that exits at once gives 125"
+grep -q 'Too many command line arguments' "$tmp/toomany.err"
+ok $? "... and its log says why"
+
 # name:options:expected message
 for c in "noimage:-i $tmp/missing.img true:no guest image at" \
 	"nokernel:-k $tmp/missing-linux true:no UML kernel at" \
