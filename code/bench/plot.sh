@@ -66,3 +66,24 @@ title=$(basename "$csv" .csv)
 mkdir -p "$(dirname "$svg")"
 gnuplot "$tmp/plot.gp" 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
 [ -s "$svg" ] || die "gnuplot wrote no $svg"
+# gnuplot paints with "currentColor" and sets the colour on an enclosing
+# <g color="...">; some SVG renderers (WeasyPrint, for the book's PDF)
+# cannot resolve it.  Write each colour out: the colour of the innermost
+# enclosing group that names one (black outside any).
+awk '
+	BEGIN { depth = 0; colour[0] = "black" }
+	{
+		line = $0
+		if (line ~ /<g[ >]/) {
+			c = colour[depth]
+			if (match(line, /color="[^"]*"/)) c = substr(line, RSTART + 7, RLENGTH - 8)
+			colour[++depth] = c
+		}
+		gsub(/currentColor/, colour[depth], line)
+		if (line ~ /<g[^>]*\/>/) depth--
+		n = gsub(/<\/g>/, "&", line)
+		depth -= n
+		if (depth < 0) depth = 0
+		print line
+	}' "$svg" > "$tmp/plot.svg"
+mv "$tmp/plot.svg" "$svg"
