@@ -107,6 +107,27 @@ is "$rows" "target|median (µs)|min|max|runs
 ch1|412.2|405.5|431.8|5
 upstream|498.5|490.2|512.0|5
 native|61.1|60.0|63.5|5" "CSV table: the chosen columns, rows and formats"
+# figures in the text: a median (default format), a ratio of two rows
+# (over=) and another column with its own format, in the text's order
+values=$(python3 - "$out/tmp/01-fixture.json" << 'EOF'
+import json, sys
+out = []
+def text(x):
+    return "".join(i["c"] if i["t"] == "Str" else " " for i in x)
+def walk(x):
+    if isinstance(x, dict):
+        if x.get("t") == "Span" and "value" in x["c"][0][1]:
+            out.append(text(x["c"][1]))
+        for v in x.values(): walk(v)
+    elif isinstance(x, list):
+        for v in x: walk(v)
+walk(json.load(open(sys.argv[1]))["blocks"])
+print(" ".join(out))
+EOF
+)
+is "$values" "412 6.7 512.0" "figures in the text: the value, the ratio and the formatted column from the CSV"
+grep -q '<span class="value">6.7</span>' "$out/html/01-fixture.html" && r=0 || r=1
+ok "$r" "figures in the text: the HTML page shows the ratio"
 grep -q 'href="02-second.html"' "$out/html/01-fixture.html" &&
 	grep -q 'rel="prev" href="01-fixture.html"' "$out/html/02-second.html" && r=0 || r=1
 ok "$r" "HTML pages link to their neighbours"
@@ -190,6 +211,19 @@ fails "CSV column that does not exist" 'images/ch01/exec.csv has no column speed
 	"$(printf '```{.table csv="images/ch01/exec.csv" columns="target,speed"}\nCaption\n```')"
 fails "CSV filter that matches nothing" 'no row of images/ch01/exec.csv matches where="target=qemu"' \
 	"$(printf '```{.table csv="images/ch01/exec.csv" where="target=qemu"}\nCaption\n```')"
+v='See [ ]{.value csv="images/ch01/exec.csv"'
+fails "figure in the text: no row matches" \
+	'\{.value .*\}: no row of images/ch01/exec.csv matches "metric=exec_us,target=qemu"$' \
+	"$v where=\"metric=exec_us,target=qemu\"}."
+fails "figure in the text: two rows match" \
+	'\{.value .*\}: more than one row of images/ch01/exec.csv matches "target=ch1"$' \
+	"$v where=\"target=ch1\"}."
+fails "figure in the text: over= matches no row" \
+	'no row of images/ch01/exec.csv matches "metric=fork_us,target=native"$' \
+	"$v where=\"metric=exec_us,target=ch1\" over=\"metric=fork_us,target=native\"}."
+fails "figure in the text: unknown attribute" \
+	'unknown attribute colum \(csv, where, over, column, format\)$' \
+	"$v where=\"metric=exec_us,target=ch1\" colum=\"max\"}."
 fails "missing SVG" 'missing: images/ch01/nope.svg \(plots come from make figures' \
 	'![A plot](images/ch01/nope.svg)'
 fails "link to a missing chapter" 'no chapter chapters/07-nope.md' \
