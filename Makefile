@@ -57,7 +57,8 @@ test: rootfs ## run the whole test suite (builds what is missing)
 	prove code/tests/
 
 clean: ## remove build products but keep the ccache and the unpacked source
-	rm -rf build/ch[1-7] build/upstream build/run build/logs build/guest build/rootfs.img
+	rm -rf build/ch[1-7] build/ch[1-7].* build/upstream build/run build/logs build/guest build/rootfs.img \
+	  build/book build/book-fixture build/solutions build/grade build/measure build/measure-work.*
 
 distclean: ## remove everything under build/
 	rm -rf build

@@ -7,12 +7,15 @@
 WL_DESC="host system calls per guest operation, for every workload that has a count"
 WL_KINDS="uml"
 WL_RUNS=1
+# SYSCALLS_OF="block exec" limits it to those workloads (default: all)
+SYSCALLS_OF=${SYSCALLS_OF:-}
 
 wl_run() {
 	local t=$1 f w
 	for f in "$FASTUML_ROOT"/code/bench/workloads/*.sh; do
 		w=$(basename "$f" .sh)
 		[ "$w" != syscalls ] || continue
+		[ -z "$SYSCALLS_OF" ] || case " $SYSCALLS_OF " in *" $w "*) ;; *) continue ;; esac
 		grep -q '^wl_count()' "$f" || continue
 		(
 			unset -f wl_setup wl_teardown wl_count
