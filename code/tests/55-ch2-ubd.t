@@ -37,6 +37,7 @@ is "$(dd if="$tmp/plain2.img" bs=1M count=2 2> /dev/null | tr -d '\0' | wc -c)" 
 # --- a 512-byte write into a COW overlay, then an 8 KiB read --------------
 # (6.12 moves the request offset by the last run of a COW-split segment,
 # not by the segment: the second page comes from the wrong place)
+# book: begin cow-subpage
 head -c 1048576 /dev/urandom > "$tmp/back2.img"
 want=$( { head -c 512 "$tmp/back2.img"; printf '\336\255\276\357%.0s' $(seq 128); \
 	tail -c +1025 "$tmp/back2.img" | head -c 7168; } | sha256sum | cut -d' ' -f1)
@@ -51,8 +52,10 @@ for k in ch2 upstream; do
 		ok $? "upstream: the same read returns wrong data (the bug patch 0008 fixes)"
 	fi
 done
+# book: end cow-subpage
 
 # --- flushes ---------------------------------------------------------------
+# book: begin flush
 for k in ch2 upstream; do
 	run -k "$k" -d "$tmp/plain.img" -p "$tmp/perf" -- \
 		'dd if=/dev/zero of=/dev/ubdb bs=4k count=16 conv=fsync 2> /dev/null' > /dev/null
@@ -64,6 +67,7 @@ for k in ch2 upstream; do
 		is "${n:-0}" 0 "upstream: a guest fsync() never reaches the host (the bug patch 0009 fixes)"
 	fi
 done
+# book: end flush
 
 # --- the signature of the three designs, per 1 MiB read -------------------
 read1m='dd if=/dev/ubdb of=/dev/null bs=1M count=$N iflag=direct 2> /dev/null'
