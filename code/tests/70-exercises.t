@@ -119,6 +119,23 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q '^grade: error: cannot read patch' "$tmp/out" && r=0 || r=1
 ok "$r" "a missing patch file: one error line, exit 2"
 
+# an exercise that patches the repository: a patch that does not apply
+for dir in "${exercises[@]}"; do
+	[ "$(cat "$dir/applies-to" 2> /dev/null)" = repository ] || continue
+	name=${dir#exercises/}
+	ch=${name%%/*}
+	ch=$((10#${ch#ch}))
+	n=$("$dir/check" --list | wc -l)
+	printf -- '--- a/no/such/file\n+++ b/no/such/file\n@@ -1 +1 @@\n-a\n+b\n' > "$tmp/repo.patch"
+	rc=0
+	timeout 300 "$grade" "$ch" "${name#*/}" "$tmp/repo.patch" > "$tmp/out" 2>&1 || rc=$?
+	[ "$rc" -eq 1 ] && grep -q 'does not apply to the repository' "$tmp/out" &&
+		[ "$(score "$tmp/out")" = "0 $n" ] && r=0 || r=1
+	ok "$r" "$name: a patch that does not apply to the repository: a message, Score: 0/$n"
+	[ "$r" -eq 0 ] || diag "$(cat "$tmp/out")"
+	break
+done
+
 leftover=$(leftovers)
 is "$leftover" "" "no UML process or /dev/shm file is left behind"
 done_testing
