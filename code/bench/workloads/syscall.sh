@@ -11,12 +11,14 @@ WL_KINDS="uml native qemu"
 syscall_blocks() { [ "$QUICK" = 1 ] && echo 20000 || echo 200000; }
 
 # syscall_script TIMEIT: the command, printing the metric line
+# book: begin script
 syscall_script() {
 	cat << SCRIPT
 $1 dd if=/dev/zero of=/dev/null bs=1 count=$(syscall_blocks) 2>&1 > /dev/null |
 	awk -v n=$(syscall_blocks) '/^timeit: / { printf "metric syscall %.3f us/op\\n", \$2 * 1e6 / (2 * n) }'
 SCRIPT
 }
+# book: end script
 
 wl_run() {
 	local t=$1
