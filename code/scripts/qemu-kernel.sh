@@ -33,8 +33,9 @@ self=${BASH_SOURCE[0]}
 meta=linux-image-cloud-amd64
 busybox=/bin/busybox
 # The modules the initramfs loads; what they depend on is added
-# automatically.  virtio_mmio serves -M microvm, virtio_pci -M q35/pc.
-want_modules=(virtio_mmio virtio_pci virtio_blk)
+# automatically.  virtio_mmio serves -M microvm, virtio_pci -M q35/pc;
+# virtio_net is for qemu-run -n.
+want_modules=(virtio_mmio virtio_pci virtio_blk virtio_net)
 
 say() { echo "qemu-kernel: $*"; }
 die() {

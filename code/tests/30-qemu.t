@@ -34,6 +34,12 @@ is "$rc" 124 "a hanging guest times out with status 124"
 is "$(pgrep -c -f "qemu-system-x86_64 .*$tmp/")" 0 "no QEMU process is left after the timeout"
 
 rc=0
+"$run" -n fastuml-no-such-tap true > /dev/null 2> "$tmp/err" || rc=$?
+is "$rc" 125 "a missing tap device gives 125"
+grep -q 'no tap device fastuml-no-such-tap' "$tmp/err"
+ok $? "... and names it"
+
+rc=0
 "$run" -i "$tmp/missing.img" true > /dev/null 2> "$tmp/err" || rc=$?
 is "$rc" 125 "a missing image gives 125"
 is "$(wc -l < "$tmp/err")" 1 "... with one error line"

@@ -12,16 +12,17 @@
 # "tx" is guest to host, "rx" host to guest.  "native" runs the same
 # iperf3 clients on the host, over the same veth pair.
 #
-# Which guest driver a target uses: see net_driver.  QEMU is not
-# measured: qemu-run has no network device option and its initramfs no
-# virtio_net module.
+# Which guest driver a target uses: see net_driver.  QEMU's guest has a
+# virtio-net interface on a tap device, bridged with the same veth end
+# for the run (see net_qemu).
 WL_DESC="iperf3 over a veth (packet socket): UDP 64/1500 B Gbit/s and packets/s, TCP Gbit/s, each way"
-WL_KINDS="uml native"
+WL_KINDS="uml native qemu"
 
 NET_PEER=198.18.1.1 NET_GUEST=198.18.1.2 NET_NATIVE=198.18.1.3
 NET_IPERF_PORT=5201 NET_BURST_PORT=5300
-# set by wl_setup: the namespace, the host's veth end, the servers
-net_ns='' net_if='' net_pids=()
+# set by wl_setup: the namespace, the host's veth end, the servers; by
+# net_qemu: the tap and bridge of a QEMU run
+net_ns='' net_if='' net_pids=() net_tap='' net_br=''
 
 net_secs() { [ "$QUICK" = 1 ] && echo 1 || echo 3; }
 
@@ -108,6 +109,7 @@ wl_teardown() {
 		wait "${net_pids[@]}" 2> /dev/null || true
 	fi
 	net_pids=()
+	net_qemu_down
 	if [ -n "$net_if" ]; then
 		ip link del "$net_if" 2> /dev/null || true
 	fi
@@ -178,8 +180,38 @@ wl_run() {
 		ip addr del "$NET_NATIVE/24" dev "$net_if"
 		return "$rc"
 		;;
+	qemu) net_qemu ;;
 	*) echo "net: $t is not measured" >&2; return 1 ;;
 	esac
+}
+
+# net_qemu: one run under QEMU.  Its guest's virtio-net interface sits on
+# a tap device, which a bridge joins to the host's veth end for the run,
+# so that QEMU's frames take the same veth to the same server.
+net_qemu() {
+	local rc=0
+	net_tap=fuq$$ net_br=fubr$$
+	{ ip tuntap add dev "$net_tap" mode tap &&
+		ip link add "$net_br" type bridge &&
+		ip link set "$net_tap" master "$net_br" &&
+		ip link set "$net_if" master "$net_br" &&
+		ip link set "$net_tap" up && ip link set "$net_br" up; } ||
+		{ echo "net: cannot bridge a tap device to $net_if" >&2; net_qemu_down; return 1; }
+	if [ -d /proc/sys/net/ipv6 ]; then
+		sysctl -qw "net.ipv6.conf.$net_tap.disable_ipv6=1" "net.ipv6.conf.$net_br.disable_ipv6=1" || true
+	fi
+	QEMU_RUN_APPEND=ipv6.disable=1 guest qemu -t 300 -n "$net_tap" -- \
+		"$(net_script "ip addr add $NET_GUEST/24 dev eth0 && ip link set eth0 up || exit 1" "$NET_GUEST" eth0)" || rc=$?
+	net_qemu_down
+	return "$rc"
+}
+
+# net_qemu_down: take the bridge and the tap of net_qemu away again
+net_qemu_down() {
+	[ -z "$net_if" ] || ip link set "$net_if" nomaster 2> /dev/null || true
+	[ -z "$net_br" ] || ip link del "$net_br" 2> /dev/null || true
+	[ -z "$net_tap" ] || ip link del "$net_tap" 2> /dev/null || true
+	net_tap='' net_br=''
 }
 
 # host system calls per packet: the guest sends N UDP datagrams of 512
