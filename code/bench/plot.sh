@@ -8,7 +8,7 @@ set -euo pipefail
 export LC_ALL=C
 die() { echo "plot: error: $*" >&2; exit 1; }
 [ $# -eq 2 ] || { echo "usage: plot.sh CSV SVG" >&2; exit 2; }
-csv=$1 svg=$2
+csv=$1 svg=$(realpath -m "$2")
 [ -r "$csv" ] || die "cannot read $csv"
 command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
 head -n 1 "$csv" | grep -q '^workload,metric,unit,target,median,min,max,' ||
@@ -57,14 +57,16 @@ title=$(basename "$csv" .csv)
 		echo "set title '$name' noenhanced"
 		echo "set ylabel '$unit' noenhanced"
 		echo "set xrange [0.4:*]"
-		echo "plot '$tmp/m$i.dat' using 1:3:(0.6):6:xtic(2) with boxes lc rgb variable, \\"
+		echo "plot 'm$i.dat' using 1:3:(0.6):6:xtic(2) with boxes lc rgb variable, \\"
 		echo "     '' using 1:3:4:5 with yerrorbars lc rgb '#333333' ps 0, \\"
 		echo "     '' using 1:3:(\$3 >= 100 ? sprintf('%.0f', \$3) : sprintf('%.3g', \$3)) with labels offset 0,0.6 font ',8'"
 	done < "$tmp/metrics"
 	echo "unset multiplot"
 } > "$tmp/plot.gp"
 mkdir -p "$(dirname "$svg")"
-gnuplot "$tmp/plot.gp" 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
+# run in $tmp, the data named relative to it: gnuplot writes each plot
+# command into the SVG, which stays the same from run to run this way
+(cd "$tmp" && gnuplot plot.gp) 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
 [ -s "$svg" ] || die "gnuplot wrote no $svg"
 # gnuplot paints with "currentColor" and sets the colour on an enclosing
 # <g color="...">; some SVG renderers (WeasyPrint, for the book's PDF)
