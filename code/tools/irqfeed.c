@@ -23,7 +23,9 @@
  * COMMAND runs with the guest's fds inherited.  In its arguments,
  * "@LINES@" becomes the kernel arguments that attach them ("ssl1=fd:10
  * ssl0=fd:11,fd:12 ... eth0=ucast,,127.0.0.1,21000,9 ...") and "@IDLE@"
- * the guest's idle devices and interfaces ("/dev/ttyS0 ... eth0 ...").
+ * the guest's idle devices and interfaces ("/dev/ttyS0 ... eth0 ...");
+ * "@FD@" is the busy line's fd, for running the guest side natively
+ * ("irqpong ROUNDS fd:@FD@").
  * irqfeed waits for one byte from the guest (it is ready), then ROUNDS
  * times sends one byte and waits for the guest to send it back.
  *
@@ -150,16 +152,17 @@ static int idle_line(int i)
 	return i < BUSY_SSL ? i : i + 1;
 }
 
-static char *substitute(const char *arg, const char *lines, const char *idle)
+static char *substitute(const char *arg, const char *lines, const char *idle,
+			const char *busy)
 {
-	const char *keys[2] = { "@LINES@", "@IDLE@" };
-	const char *vals[2] = { lines, idle };
+	const char *keys[3] = { "@LINES@", "@IDLE@", "@FD@" };
+	const char *vals[3] = { lines, idle, busy };
 	char *out = strdup(arg);
 	int k;
 
 	if (!out)
 		die("out of memory");
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		char *at;
 
 		while ((at = strstr(out, keys[k]))) {
@@ -279,7 +282,7 @@ int main(int argc, char **argv)
 {
 	long rounds = 1000, fds = 1, port = 21000, i, left;
 	unsigned long long cpu0 = 0, cpu1 = 0;
-	char *lines = NULL, *idle = NULL;
+	char *lines = NULL, *idle = NULL, busy[16];
 	size_t llen = 0, ilen = 0;
 	int sp[2], opt, status, ok = 1;
 	unsigned char c;
@@ -310,6 +313,7 @@ int main(int argc, char **argv)
 	if (fcntl(sp[1], F_SETFD, FD_CLOEXEC) < 0)
 		die("fcntl");
 	appendf(&lines, &llen, "ssl%d=fd:%d", BUSY_SSL, sp[0]);
+	snprintf(busy, sizeof(busy), "%d", sp[0]);
 	appendf(&idle, &ilen, "%s", "");
 	left = fds - 1;
 	for (i = 0; i < IDLE_LINES && left > 0; i++) {
@@ -337,7 +341,7 @@ int main(int argc, char **argv)
 	if (!cmd)
 		die("out of memory");
 	for (i = optind; i < argc; i++)
-		cmd[i - optind] = substitute(argv[i], lines, idle);
+		cmd[i - optind] = substitute(argv[i], lines, idle, busy);
 
 	signal(SIGPIPE, SIG_IGN);
 	pid = fork();
