@@ -40,6 +40,22 @@ grep -q 'no tap device fastuml-no-such-tap' "$tmp/err"
 ok $? "... and names it"
 
 rc=0
+"$run" -s 99 true > /dev/null 2> "$tmp/err" || rc=$?
+is "$rc" 125 "-s with an fd that is not an inherited socket gives 125"
+is "$(grep -c 'not an inherited socket fd' "$tmp/err") $(wc -l < "$tmp/err")" "1 1" \
+	"... with one error line that says so"
+
+# a second serial port on a host socket: bytes the host sends come back
+# from the guest's /dev/ttyS1 (irqfeed checks every echo)
+gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/irqfeed" \
+	"$FASTUML_ROOT/code/tools/irqfeed.c" || bail "cannot build irqfeed"
+rc=0
+"$tmp/irqfeed" -r 20 -n 1 -- "$run" -t 120 -s @FD@ -- "irqpong 20 /dev/ttyS1" \
+	> "$tmp/out" 2> "$tmp/err" || rc=$?
+ok "$rc" "-s FD: 20 bytes echoed through the guest's /dev/ttyS1"
+[ "$rc" -eq 0 ] || diag "$(tail -n 5 "$tmp/err")"
+
+rc=0
 "$run" -i "$tmp/missing.img" true > /dev/null 2> "$tmp/err" || rc=$?
 is "$rc" 125 "a missing image gives 125"
 is "$(wc -l < "$tmp/err")" 1 "... with one error line"
