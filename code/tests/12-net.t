@@ -8,6 +8,8 @@
 # benchmark networks, and never leave the namespaces.
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/veth.sh
+. "$(dirname "$0")/lib/veth.sh"
 
 need_kernels upstream ch1
 need_rootfs
@@ -20,30 +22,18 @@ pids=()
 cleanup() {
 	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
 	wait 2> /dev/null
-	ip netns del "$a" 2> /dev/null
-	ip netns del "$b" 2> /dev/null
+	veth_cleanup "$a" "$b"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# UML runs in $a: tap "fu-tap" is its legacy link, veth end "fu-vu" its
-# vector link (upstream) or packet link (ch1); the veth peer "fu-vh"
-# lives in $b.
-{ ip netns add "$a" && ip netns add "$b"; } || bail "cannot create network namespaces"
-ip -n "$a" link set lo up
-ip -n "$b" link set lo up
+# UML runs in $a: veth end "fu-vu" is its vector link (upstream) or
+# packet link (ch1), the peer "fu-vh" lives in $b (lib/veth.sh); tap
+# "fu-tap" in $a is its legacy link.
+veth_setup "$a" "$b"
 ip -n "$a" tuntap add dev fu-tap mode tap || bail "cannot create a tap device"
 ip -n "$a" addr add 198.18.0.1/24 dev fu-tap
 ip -n "$a" link set fu-tap up
-ip link add fu-vu netns "$a" type veth peer name fu-vh netns "$b" || bail "cannot create a veth pair"
-ip -n "$a" link set fu-vu up
-ip -n "$b" addr add 198.18.1.1/24 dev fu-vh
-ip -n "$b" link set fu-vh up
-# The guest's vector interface negotiates no offloads, so the peer must not
-# hand it TSO super-frames or partial checksums (with them, host-to-guest
-# TCP crawls through retransmissions).
-ip netns exec "$b" ethtool -K fu-vh tx off tso off gso off > /dev/null ||
-	bail "cannot turn off offloads on the veth peer (ethtool)"
 
 # the host end of each link: an upload sink (socat) and a download source
 # (httpd); the vector and packet links share the veth, on their own ports

@@ -18,6 +18,8 @@
 # that the test can tell the two apart).
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/veth.sh
+. "$(dirname "$0")/lib/veth.sh"
 
 N1=16 N2=48 SIZE=512 PORT=5300
 dn=$((N2 - N1))
@@ -36,26 +38,14 @@ server=
 cleanup() {
 	[ -z "$server" ] || kill "$server" 2> /dev/null
 	wait 2> /dev/null
-	ip netns del "$a" 2> /dev/null
-	ip netns del "$b" 2> /dev/null
+	veth_cleanup "$a" "$b"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 # UML runs in $a, on veth end "fu-vu"; the peer "fu-vh" and the server
-# are in $b.  No IPv6 on either end: its timed announcements would add
-# packets that do not cancel out between two runs.
-{ ip netns add "$a" && ip netns add "$b"; } || bail "cannot create network namespaces"
-for ns in "$a" "$b"; do
-	ip -n "$ns" link set lo up
-	[ ! -d /proc/sys/net/ipv6 ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip link add fu-vu netns "$a" type veth peer name fu-vh netns "$b" || bail "cannot create a veth pair"
-ip -n "$a" link set fu-vu up
-ip -n "$b" addr add 198.18.1.1/24 dev fu-vh
-ip -n "$b" link set fu-vh up
-ip netns exec "$b" ethtool -K fu-vh tx off tso off gso off > /dev/null ||
-	bail "cannot turn off offloads on the veth peer (ethtool)"
+# are in $b (lib/veth.sh).
+veth_setup "$a" "$b"
 ip netns exec "$b" timeout 600 "$burst" serve 198.18.1.1 "$PORT" &
 server=$!
 

@@ -85,7 +85,7 @@ wl_setup() {
 	ip link set "$net_if" up || return 1
 	ip -n "$net_ns" addr add "$NET_PEER/24" dev fu-vh || return 1
 	ip -n "$net_ns" link set fu-vh up || return 1
-	# the guests negotiate no offloads with the peer (see code/tests/12-net.t)
+	# the guests negotiate no offloads with the peer (see code/tests/lib/veth.sh)
 	ip netns exec "$net_ns" ethtool -K fu-vh tx off tso off gso off > /dev/null || return 1
 	ip netns exec "$net_ns" taskset -c "$(net_server_cpu)" \
 		iperf3 -s -B "$NET_PEER" -p "$NET_IPERF_PORT" > "$WORK/iperf3-server.log" 2>&1 &
