@@ -10,6 +10,10 @@ packages=(
 	busybox-static e2fsprogs fio iperf3
 	# runners, measurements and tests
 	util-linux procps file iproute2 ethtool socat strace linux-perf shellcheck
+	# the harness's plots (make figures), without X
+	gnuplot-nox
+	# make grade and the exercises' development trees
+	git
 	# QEMU comparison (the guest kernel is fetched with apt-get download)
 	qemu-system-x86 lz4
 	# the book (make book): pandoc, Graphviz diagrams, the PDF, the browser check
