@@ -1,5 +1,9 @@
 #!/bin/bash
 # deps.sh: install every Debian package fastuml needs (idempotent).
+#
+# "deps.sh --list" prints the packages, one a line, and installs nothing:
+# code/scripts/deps-check reads it to prove that every command the
+# repository's scripts run comes from one of them.
 set -euo pipefail
 PROG=deps
 
@@ -14,12 +18,21 @@ packages=(
 	gnuplot-nox
 	# make grade and the exercises' development trees
 	git
+	# the tests' JSON and EPUB checks
+	python3
+	# the article's Debian image (make debian-rootfs)
+	debootstrap
 	# QEMU comparison (the guest kernel is fetched with apt-get download)
-	qemu-system-x86 lz4
+	qemu-system-x86 lz4 zstd
 	# the book (make book): pandoc, Graphviz diagrams, the PDF, the browser check
 	pandoc graphviz weasyprint fonts-dejavu-core chromium
 )
 # Node.js runs the browser check; use the machine's if it has one
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${packages[@]}" nodejs npm
+	exit 0
+fi
+[ $# -eq 0 ] || { echo "$PROG: error: usage: deps.sh [--list]" >&2; exit 2; }
 command -v npm > /dev/null || packages+=(nodejs npm)
 
 missing=()
