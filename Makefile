@@ -53,8 +53,8 @@ solutions-book: ## the exercises' solutions, apart: build/solutions/
 grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
 	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
-test: rootfs ## run the whole test suite (builds what is missing)
-	prove code/tests/
+test: kernels rootfs ## run the whole test suite (builds what is missing first)
+	prove --timer code/tests/
 
 clean: ## remove build products but keep the ccache and the unpacked source
 	rm -rf build/ch[1-7] build/ch[1-7].* build/upstream build/run build/logs build/guest build/rootfs.img \

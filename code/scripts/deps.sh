@@ -49,6 +49,8 @@ else
 	echo "$PROG: installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	apt-cache show linux-source-6.12 > /dev/null 2>&1 ||
+		{ echo "$PROG: error: apt knows no linux-source-6.12: Debian 12 has it in bookworm-security (add it to /etc/apt/sources.list)" >&2; exit 1; }
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 	echo "$PROG: installed ${#missing[@]} packages"
 fi

@@ -13,6 +13,8 @@
 # "kbuild.sh --source" only unpacks the pristine tree and prints its path.
 # "kbuild.sh --dev DIR TARGET" makes DIR a tree to hack in: see dev_tree();
 # "kbuild.sh --make DIR [ARGS]" builds it with the shared compiler cache.
+# "kbuild.sh --if-changed TARGET..." builds only the targets whose patches,
+# configuration or kernel source changed since their last build.
 # Environment: KSRC (kernel tree or tarball), JOBS, CCACHE_DIR, BUILD.
 set -euo pipefail
 PROG=kbuild
@@ -239,8 +241,26 @@ build_target() {
 		echo "kernel=$(kernel_version "$tree")"
 		echo "id=$id"
 		echo "patches=$(cut -d' ' -f1 "$tree/.fastuml/applied" | tr '\n' ' ' | sed 's/ $//')"
+		echo "stamp=$(build_stamp "$target")"
 	} > "$tree/.fastuml/info"
 	note "$target: done in $(elapsed "$t0") -> ${tree#"$FASTUML_ROOT"/}/linux"
+}
+
+# build_stamp TARGET: what a target's build depends on besides the tree's
+# own files: its patches, the configuration and the kernel source
+build_stamp() {
+	{
+		target_id "$1"
+		cat "$FRAGMENT"
+		echo "$BASE_CONFIG"
+		source_identity
+	} | sha256sum | cut -c1-16
+}
+
+# up_to_date TARGET: TARGET was built, and nothing it depends on changed
+up_to_date() {
+	[ -x "$BUILD/$1/linux" ] &&
+		grep -qx "stamp=$(build_stamp "$1")" "$BUILD/$1/.fastuml/info" 2> /dev/null
 }
 
 # --- a tree to hack in ------------------------------------------------------
@@ -317,6 +337,19 @@ main() {
 		[ $# -eq 3 ] || die "usage: kbuild.sh --dev DIR TARGET"
 		dev_tree "$2" "$3"
 		return 0
+	fi
+	if [ "$1" = --if-changed ]; then
+		# only the targets whose patches, configuration or source changed
+		# since their last build (the test suite's check, once "make
+		# kernels" ran: a make over an unchanged tree costs seconds)
+		shift
+		local stale=()
+		for target in "$@"; do
+			is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
+			up_to_date "$target" || stale+=("$target")
+		done
+		[ ${#stale[@]} -gt 0 ] || return 0
+		set -- "${stale[@]}"
 	fi
 	for target in "$@"; do
 		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"

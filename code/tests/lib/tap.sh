@@ -8,15 +8,31 @@ S=$FASTUML_ROOT/code/scripts
 tap_n=0
 tap_failed=0
 
-# ok STATUS NAME: report a result (STATUS 0 = pass)
+# ok STATUS NAME: report a result (STATUS 0 = pass).  A failure also
+# shows where it was tested (the test's file, line and the code that
+# decided it) and, if the test set TAP_ERR to a file that is not empty,
+# that file's last lines (the stderr of the command the test ran).
 ok() {
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
+		return 0
 	fi
+	echo "not ok $tap_n - $2"
+	tap_failed=$((tap_failed + 1))
+	local i=1 file line
+	# the caller of ok, or of is/check when they called it
+	case "${FUNCNAME[1]:-}" in is | check) i=2 ;; esac
+	file=${BASH_SOURCE[$i]:-} line=${BASH_LINENO[$((i - 1))]:-0}
+	if [ -f "$file" ] && [ "$line" -gt 0 ]; then
+		diag "at ${file#"$FASTUML_ROOT"/} line $line:"
+		sed -n "$((line > 2 ? line - 2 : 1)),${line}p" "$file" | sed 's/^/#     /'
+	fi
+	if [ -n "${TAP_ERR:-}" ] && [ -s "$TAP_ERR" ]; then
+		diag "last lines of ${TAP_ERR#"$FASTUML_ROOT"/}:"
+		tail -n 15 "$TAP_ERR" | sed 's/^/# /'
+	fi
+	return 0
 }
 
 # diag TEXT...: print diagnostics (each line prefixed with '# ')
@@ -54,9 +70,12 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-# need_kernels / need_rootfs: build what is missing (quietly when up to date)
+# need_kernels / need_rootfs: build what is missing.  "make test" has
+# built every kernel before the tests start, so a kernel whose patches and
+# configuration have not changed since is taken as it is (kbuild.sh
+# --if-changed), without a make run over its tree.
 need_kernels() {
-	"$S/kbuild.sh" "$@" >&2 || bail "kernel build failed: $*"
+	"$S/kbuild.sh" --if-changed "$@" >&2 || bail "kernel build failed: $*"
 }
 need_rootfs() {
 	[ -f "$BUILD/rootfs.img" ] || "$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 ||
