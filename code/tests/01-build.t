@@ -62,6 +62,7 @@ is "$new_warnings" "" "no W=1 warning on a line the series added"
 
 # Failure paths of the build: bad source, a patch that does not apply.
 fake=$(mktemp -d "$BUILD/kbuild-test.XXXXXX")
+TAP_ERR=$fake/err
 trap 'rm -f "$log"; rm -rf "$fake"' EXIT
 rc=0
 KSRC=$fake/none "$S/kbuild.sh" ch1 > /dev/null 2> "$fake/err" || rc=$?

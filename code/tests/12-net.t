@@ -75,6 +75,7 @@ run ch1 packet eth0=packet,fu-vu -- \
 	"exchange eth0 198.18.1.2 198.18.1.1 packet 5002 8081"
 cat "$tmp/out-legacy" "$tmp/out-packet" > "$tmp/out"
 wait "${sinks[@]}" 2> /dev/null
+TAP_ERR=$tmp/out
 for name in tuntap vector packet; do
 	grep -qx "PASS $name-ping" "$tmp/out"
 	ok $? "$name: the guest pings the host"

@@ -18,6 +18,7 @@ run_case() {
 	shift
 	rc=0
 	"$run" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" || rc=$?
+	TAP_ERR=$tmp/$name.err
 }
 
 run_case ok -- 'echo out-line; echo err-line >&2'

@@ -10,6 +10,7 @@ need_rootfs
 "$S/qemu-kernel.sh" >&2 || bail "cannot fetch the QEMU guest kernel"
 run=$S/qemu-run
 tmp=$(mktemp -d)
+TAP_ERR=$tmp/err
 trap 'rm -rf "$tmp"' EXIT
 # qemu-run keeps its files under $TMPDIR: here, so that the test can tell
 # its own QEMU processes from any others on the machine

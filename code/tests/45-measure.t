@@ -48,6 +48,7 @@ is "$pos" 4 "exec: a positive fork+exec time on every target"
 is "$(git -C "$FASTUML_ROOT" status --porcelain -- images)" "" "a quick run leaves images/ alone"
 
 rc=0
+TAP_ERR=$tmp/err
 "$FASTUML_ROOT/code/bench/plot.sh" "$tmp/out/exec.csv" "$tmp/exec.svg" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 0 ] && grep -q '<svg' "$tmp/exec.svg" && grep -q 'forkexec' "$tmp/exec.svg"
 ok $? "plot.sh draws the exec results as SVG"

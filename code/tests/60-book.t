@@ -21,6 +21,7 @@ kernels=$(grep -ho 'kernel="[a-z0-9]*"' code/book/tests/fixture/chapters/*.md ch
 need_kernels $kernels
 
 tmp=$(mktemp -d "$BUILD/book-test.XXXXXX")
+TAP_ERR=$tmp/err
 trap 'rm -rf "$tmp"' EXIT
 out=$BUILD/book-fixture
 src=$tmp/src

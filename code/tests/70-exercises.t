@@ -43,6 +43,7 @@ for dir in "${exercises[@]}"; do
 
 	rc=0
 	timeout 600 "$grade" "$ch" "$ex" > "$tmp/skel" 2>&1 || rc=$?
+	TAP_ERR=$tmp/skel
 	read -r got total <<< "$(score "$tmp/skel")"
 	[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] && r=0 || r=1
 	ok "$r" "$name: the skeleton scores below full (${got:-?}/${total:-?}, exit $rc)"
@@ -75,6 +76,7 @@ mkdir -p "$tmp/a/${file%/*}" "$tmp/b/${file%/*}"
 { echo "/* not in chapter $ch's kernel */"; echo "/* changed */"; cat "$BUILD/ch$ch/$file"; } > "$tmp/b/$file"
 (cd "$tmp" && diff -u "a/$file" "b/$file" > stale.patch) || true
 rc=0
+TAP_ERR=$tmp/out
 timeout 300 "$grade" "$ch" "$ex" "$tmp/stale.patch" > "$tmp/out" 2>&1 || rc=$?
 grep -q "^grade: the patch does not apply to chapter $ch's kernel" "$tmp/out" &&
 	[ "$(score "$tmp/out")" = "0 $n" ] && [ "$rc" -eq 1 ] && r=0 || r=1
