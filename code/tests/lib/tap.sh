@@ -77,6 +77,28 @@ done_testing() {
 need_kernels() {
 	"$S/kbuild.sh" --if-changed "$@" >&2 || bail "kernel build failed: $*"
 }
+# distinct_kernels TARGET...: the targets whose kernels differ, the first
+# of each set that shares one tree (a chapter without patches of its own
+# is a link to the previous chapter's tree: booting it again tests nothing
+# new); each printed as "TARGET" or "TARGET=T1,T2" with the targets it
+# stands for
+distinct_kernels() {
+	local t tree
+	declare -A seen=() order=()
+	local trees=()
+	for t in "$@"; do
+		tree=$(readlink -f "$BUILD/$t")
+		if [ -z "${seen[$tree]:-}" ]; then
+			seen[$tree]=$t
+			trees+=("$tree")
+		else
+			order[$tree]="${order[$tree]:+${order[$tree]},}$t"
+		fi
+	done
+	for tree in "${trees[@]}"; do
+		echo "${seen[$tree]}${order[$tree]:+=${order[$tree]}}"
+	done
+}
 need_rootfs() {
 	[ -f "$BUILD/rootfs.img" ] || "$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 ||
 		bail "guest image build failed"
