@@ -26,18 +26,19 @@ ok() {
 	file=${BASH_SOURCE[$i]:-} line=${BASH_LINENO[$((i - 1))]:-0}
 	if [ -f "$file" ] && [ "$line" -gt 0 ]; then
 		diag "at ${file#"$FASTUML_ROOT"/} line $line:"
-		sed -n "$((line > 2 ? line - 2 : 1)),${line}p" "$file" | sed 's/^/#     /'
+		sed -n "$((line > 2 ? line - 2 : 1)),${line}p" "$file" | sed 's/^/#     /' >&2
 	fi
 	if [ -n "${TAP_ERR:-}" ] && [ -s "$TAP_ERR" ]; then
 		diag "last lines of ${TAP_ERR#"$FASTUML_ROOT"/}:"
-		tail -n 15 "$TAP_ERR" | sed 's/^/# /'
+		tail -n 15 "$TAP_ERR" | sed 's/^/# /' >&2
 	fi
 	return 0
 }
 
-# diag TEXT...: print diagnostics (each line prefixed with '# ')
+# diag TEXT...: print diagnostics (each line prefixed with '# '), on
+# stderr as Test::More does, so that prove shows them without -v
 diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
+	printf '%s\n' "$@" | sed 's/^/# /' >&2
 }
 
 # check NAME CMD...: run CMD, pass if it exits 0; show its output if not
