@@ -30,10 +30,9 @@ net_secs() { [ "$QUICK" = 1 ] && echo 1 || echo 3; }
 #  - upstream: 6.12's vector driver, transport=raw (recvmmsg/sendmmsg);
 #  - chapters 1 to 3: chapter 1's legacy "packet" transport, one host
 #    system call per packet (patch 0006);
-#  - chapter 4 and later (chN.K counts as chapter N): chapter 4's driver.
-#    It is not written yet, so for now they use the packet transport too
-#    (their kernels carry it): when chapter 4 lands, its driver's name
-#    goes in the marked line and net_netarg learns its command line.
+#  - chapter 4 and later (chN.K counts as chapter N): chapter 4's mmsg
+#    driver on the same kind of socket, recvmmsg/sendmmsg in NAPI (patch
+#    0014, the chapter's first, so every step ch4.K has it).
 net_driver() {
 	local ch
 	case "$1" in
@@ -42,7 +41,7 @@ net_driver() {
 	*) echo "net: no guest driver for target $1" >&2; return 1 ;;
 	esac
 	if [ "$ch" -ge 4 ]; then
-		echo packet	# chapter 4's driver, once it exists
+		echo mmsg	# chapter 4's driver
 	else
 		echo packet
 	fi
@@ -53,6 +52,7 @@ net_driver() {
 net_netarg() {
 	case "$1" in
 	packet) echo "eth0 eth0=packet,$net_if" ;;
+	mmsg) echo "mmsg0 mmsg0=$net_if" ;;
 	vector) echo "vec0 vec0:transport=raw,ifname=$net_if" ;;
 	*) echo "net: unknown driver $1" >&2; return 1 ;;
 	esac

@@ -1,0 +1,248 @@
+#!/bin/bash
+# Chapter 4's network driver, mmsg (patch 0014): recvmmsg() into a ring of
+# preallocated buffers in a budgeted NAPI poll, sendmmsg() of a TX ring
+# per burst, on the medium of chapter 1's per-packet "packet" transport
+# (an AF_PACKET socket on one end of a veth pair, lib/veth.sh).
+#
+#  (a) signature, from host system call counts (the N1/N2 difference
+#      method of 53-history-net.t): in each run the guest sends N UDP
+#      datagrams in one burst and receives N that the host sends in one
+#      burst, at 64 and at 512 bytes.  ch3 (packet transport) makes one
+#      send call per sent and one successful receive call per received
+#      packet; ch4 makes at most 0.1 send-family and 0.1 receive-family
+#      calls per packet, all of them sendmmsg() and recvmmsg().  Upstream's
+#      vector driver is shown for comparison, not checked.
+#  (b) integrity, on ch4: 8 MiB over TCP each way and UDP datagrams with
+#      sequence numbers each way (udpburst: no loss, duplicate or
+#      corruption), checksums compared on both ends;
+#  (c) a host flood of small UDP datagrams that runs until a guest program
+#      has done a fixed amount of work and asks the host to stop it (a
+#      livelocked guest never would: the host then stops by itself after
+#      50 million datagrams and says so); after it, TCP each way again;
+#  (d) bad input: in the same boot, mmsg1 names a missing host interface
+#      and mmsg2 an unknown option, and a boot without CAP_NET_RAW: one
+#      console line each, no such interface, and the guest runs its
+#      command all the same.
+# Gates on counts, checksums and exit statuses only.
+# shellcheck source=code/tests/lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/veth.sh
+. "$(dirname "$0")/lib/veth.sh"
+
+N1=16 N2=112 SIZES="64 512" PORT=5300 SINK=5301
+MAC=02:66:75:6d:6d:02
+dn=$((N2 - N1))
+nsizes=$(wc -w <<< "$SIZES")
+MAX_PER_PACKET=0.1
+
+need_kernels ch3 ch4 upstream
+burst=$BUILD/guest/bin/udpburst
+if [ ! -x "$burst" ] || [ "$FASTUML_ROOT/code/guest/src/udpburst.c" -nt "$BUILD/rootfs.img" ]; then
+	"$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 || bail "guest image build failed"
+fi
+for tool in perf ethtool socat busybox setpriv; do
+	command -v "$tool" > /dev/null || bail "$tool is missing (make deps)"
+done
+tmp=$(mktemp -d "$BUILD/net-ch4.XXXXXX")
+a=fastuml-ch4a-$$ b=fastuml-ch4b-$$
+pids=()
+cleanup() {
+	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
+	wait 2> /dev/null
+	veth_cleanup "$a" "$b"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# UML runs in $a on veth end "fu-vu"; the peer "fu-vh" (198.18.1.1) and
+# the servers are in $b
+veth_setup "$a" "$b"
+ip netns exec "$b" timeout 600 "$burst" serve 198.18.1.1 "$PORT" > "$tmp/serve.log" 2>&1 &
+pids+=($!)
+
+# --- (a) the signature ------------------------------------------------------
+
+# calls FILE SYSCALL COLUMN: a perf trace -s summary's calls (2) or errors
+# (3) of SYSCALL, summed over the threads
+calls() {
+	awk -v s="$2" -v c="$3" '$1 == s && NF == 8 && $2 ~ /^[0-9]+$/ { n += $c }
+		END { print n + 0 }' "$1"
+}
+
+# measure NAME KERNEL DEV NETARG: a run for N1 and one for N2; sets
+# ${NAME}_${SYSCALL}_{1,2} and ${NAME}_ok
+measure() {
+	local name=$1 kernel=$2 dev=$3 net=$4 i n rc out s f size script
+	eval "${name}_ok=1"
+	for i in 1 2; do
+		n=$N1
+		[ "$i" = 1 ] || n=$N2
+		f=$tmp/perf-$name-$n
+		script="ip addr add 198.18.1.2/24 dev $dev && ip link set $dev up || exit 3"
+		for size in $SIZES; do
+			script="$script
+			/opt/fastuml/bin/udpburst send 198.18.1.1 $PORT $n $size || exit 4
+			/opt/fastuml/bin/udpburst recv 198.18.1.1 $PORT $n $size || exit 5"
+		done
+		rc=0
+		out=$(ip netns exec "$a" "$S/uml-run" -k "$kernel" -t 120 -a ipv6.disable=1 \
+			-n "$net" -p "$f" -- "$script" 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			eval "${name}_ok=0"
+			diag "$kernel ($net), $n packets each way per size: uml-run status $rc" "$out"
+			continue
+		fi
+		for s in sendto sendmsg sendmmsg recvfrom recvmsg recvmmsg; do
+			eval "${name}_${s}_$i=$(calls "$f" "$s" 2)"
+		done
+		eval "${name}_recvfrom_ok_$i=$(($(calls "$f" recvfrom 2) - $(calls "$f" recvfrom 3)))"
+		eval "${name}_tx_$i=$(($(calls "$f" sendto 2) + $(calls "$f" sendmsg 2) + $(calls "$f" sendmmsg 2)))"
+		eval "${name}_rx_$i=$(($(calls "$f" recvfrom 2) + $(calls "$f" recvmsg 2) + $(calls "$f" recvmmsg 2)))"
+	done
+}
+
+# d NAME WHAT: the second run's count minus the first's
+d() {
+	local v1=${1}_${2}_1 v2=${1}_${2}_2
+	echo $((${!v2:-0} - ${!v1:-0}))
+}
+# per NAME WHAT: calls per extra packet in one direction, two decimals
+per() {
+	awk -v d="$(d "$1" "$2")" -v n="$((dn * nsizes))" 'BEGIN { printf "%.2f", d / n }'
+}
+# first NAME WHAT: the first run's count
+first() {
+	local v=${1}_${2}_1
+	echo "${!v:-0}"
+}
+
+packet_ok=0 mmsg_ok=0 vector_ok=0
+measure packet ch3 eth0 eth0=packet,fu-vu
+measure mmsg ch4 mmsg0 mmsg0=fu-vu
+measure vector upstream vec0 vec0:transport=raw,ifname=fu-vu
+ok $((1 - packet_ok)) "ch3, packet transport: $N1 and $N2 datagrams each way at $SIZES bytes"
+ok $((1 - mmsg_ok)) "ch4, mmsg: the same exchange works"
+diag "host calls per extra packet (N = $N1 -> $N2 at $SIZES bytes: $((dn * nsizes)) more each way):"
+for name in packet mmsg vector; do
+	diag "  $name: send family $(per $name tx) (sendto $(per $name sendto), sendmsg $(per $name sendmsg), sendmmsg $(per $name sendmmsg); first run $(first $name tx))" \
+		"  $name: receive family $(per $name rx) (recvfrom $(per $name recvfrom), recvmsg $(per $name recvmsg), recvmmsg $(per $name recvmmsg); first run $(first $name rx))"
+done
+[ "$vector_ok" = 1 ] || diag "(upstream's runs failed: its figures above mean nothing)"
+
+is "$(d packet sendto)" "$((dn * nsizes))" "ch3: one sendto() per sent packet"
+is "$(d packet recvfrom_ok)" "$((dn * nsizes))" "ch3: one successful recvfrom() per received packet"
+
+# per-packet cost within the bound, and at least one batch call each way
+within() {
+	awk -v x="$1" -v m="$MAX_PER_PACKET" 'BEGIN { exit !(x <= m) }'
+}
+[ "$mmsg_ok" = 1 ] && within "$(per mmsg tx)" && [ "$(first mmsg sendmmsg)" -ge 1 ]
+ok $? "ch4: at most $MAX_PER_PACKET send-family calls per sent packet, through sendmmsg() (got $(per mmsg tx))"
+[ "$mmsg_ok" = 1 ] && within "$(per mmsg rx)" && [ "$(first mmsg recvmmsg)" -ge 1 ]
+ok $? "ch4: at most $MAX_PER_PACKET receive-family calls per received packet, through recvmmsg() (got $(per mmsg rx))"
+is "$(d mmsg sendto),$(d mmsg sendmsg),$(d mmsg recvfrom),$(d mmsg recvmsg)" "0,0,0,0" \
+	"ch4: no single-message call per packet (sendto, sendmsg, recvfrom, recvmsg)"
+
+# --- (b), (c), (d): one ch4 boot, plus one without CAP_NET_RAW ---------------
+
+mkdir -p "$tmp/www"
+head -c 8388608 /dev/urandom > "$tmp/www/down"
+for port in 5001 5002; do
+	ip netns exec "$b" timeout 300 socat -u TCP-LISTEN:$port,bind=198.18.1.1,reuseaddr \
+		OPEN:"$tmp/up-$port",creat,trunc &
+	pids+=($!)
+done
+ip netns exec "$b" timeout 300 busybox httpd -f -p 198.18.1.1:8080 -h "$tmp/www" &
+pids+=($!)
+ip netns exec "$b" timeout 300 "$burst" sink 198.18.1.1 "$SINK" 64 1000 > "$tmp/sink.log" 2>&1 &
+sink=$!
+pids+=($!)
+sleep 0.5
+
+# transfer NAME PORT BYTES: a guest shell snippet: upload BYTES random
+# bytes to PORT and download the host's file, printing their checksums
+transfer() {
+	cat << EOF
+head -c $3 /dev/urandom > /tmp/up
+echo "SUM $1-up \$(sha256sum < /tmp/up | cut -d' ' -f1)"
+nc -w 10 198.18.1.1 $2 < /tmp/up || echo "FAIL $1-upload"
+rm -f /tmp/up
+if timeout 120 wget -q -O /tmp/down http://198.18.1.1:8080/down; then
+	echo "SUM $1-down \$(sha256sum < /tmp/down | cut -d' ' -f1)"
+else
+	echo "FAIL $1-download"
+fi
+rm -f /tmp/down
+EOF
+}
+
+guest="ip addr add 198.18.1.2/24 dev mmsg0 && ip link set mmsg0 up || { echo 'FAIL config'; exit 3; }
+for dev in mmsg1 mmsg2; do
+	if ip link show \$dev > /dev/null 2>&1; then echo \"FAIL \$dev exists\"; fi
+done
+$(transfer tcp 5001 8388608)
+/opt/fastuml/bin/udpburst send 198.18.1.1 $SINK 64 1000 || echo 'FAIL udp-send'
+/opt/fastuml/bin/udpburst recv 198.18.1.1 $PORT 64 1472 > /tmp/r 2>&1 || echo \"FAIL udp-recv: \$(cat /tmp/r)\"
+r0=\$(cat /sys/class/net/mmsg0/statistics/rx_packets)
+/opt/fastuml/bin/udpburst flood 198.18.1.1 $PORT 18 300 > /tmp/f 2>&1 || echo \"FAIL flood: \$(cat /tmp/f)\"
+r1=\$(cat /sys/class/net/mmsg0/statistics/rx_packets)
+echo \"FLOOD \$((r1 - r0))\"
+$(transfer after 5002 2097152)
+echo DONE"
+rc=0
+ip netns exec "$a" "$S/uml-run" -k ch4 -t 240 -a ipv6.disable=1 -j "$tmp/job" \
+	-n "mmsg0=fu-vu,mac=$MAC" -n mmsg1=fu-nope -n mmsg2=fu-vu,bogus=1 -- "$guest" \
+	> "$tmp/out" 2> "$tmp/err" || rc=$?
+ok "$rc" "ch4: the integrity, flood and bad-input run completes (uml-run status $rc)"
+[ "$rc" -eq 0 ] || diag "$(tail -n 20 "$tmp/err")"
+is "$(grep '^FAIL' "$tmp/out")" "" "ch4: no step of the guest's script fails"
+grep -qx DONE "$tmp/out"
+ok $? "ch4: the guest's script runs to its end"
+wait "$sink"
+ok $? "ch4: the host receives the guest's 64 numbered UDP datagrams once each, intact"
+[ -s "$tmp/sink.log" ] && diag "host's sink: $(tr '\n' ' ' < "$tmp/sink.log")"
+
+# (b) TCP both ways, before and after the flood
+for x in tcp:5001 after:5002; do
+	name=${x%%:*} port=${x#*:}
+	is "$(sha256sum < "$tmp/up-$port" 2> /dev/null | cut -d' ' -f1)" \
+		"$(sed -n "s/^SUM $name-up //p" "$tmp/out")" "ch4: the host receives the guest's TCP upload intact ($name)"
+	is "$(sed -n "s/^SUM $name-down //p" "$tmp/out")" \
+		"$(sha256sum < "$tmp/www/down" | cut -d' ' -f1)" "ch4: the guest receives the host's 8 MiB over TCP intact ($name)"
+done
+
+# (c) the flood: it reached the guest, and the guest's program stopped it
+flood=$(sed -n 's/^FLOOD //p' "$tmp/out")
+[ -n "$flood" ] && [ "$flood" -ge 1000 ]
+ok $? "ch4: the flood reached the guest (${flood:-no} frames taken by mmsg0 during it)"
+grep -q "stopped by the peer" "$tmp/serve.log"
+ok $? "ch4: the guest's program did its work under the flood and stopped it"
+diag "host's server: $(grep flood "$tmp/serve.log" | tr '\n' ' ')"
+
+# (d) bad input: one console line each, and no interface
+console=$(cat "$tmp/job/uml.log" "$tmp/job/console" 2> /dev/null)
+one_line() {
+	local what=$1 pattern=$2 want=$3 lines rc=0
+	lines=$(grep -F "$pattern" <<< "$console")
+	{ [ "$(grep -c . <<< "$lines")" = 1 ] && grep -qF "$want" <<< "$lines"; } || rc=1
+	ok "$rc" "ch4: $what gives one console line that says so"
+	[ "$rc" -eq 0 ] || diag "console lines with '$pattern':" "${lines:-(none)}"
+}
+one_line "a missing host interface" "mmsg: mmsg1=fu-nope" "No such device"
+one_line "an unknown option" "mmsg: mmsg2=fu-vu,bogus=1" "bad option 'bogus=1'"
+
+rc=0
+ip netns exec "$a" setpriv --bounding-set -net_raw "$S/uml-run" -k ch4 -t 120 -j "$tmp/job-nocap" \
+	-n mmsg0=fu-vu -- "ip link show mmsg0 > /dev/null 2>&1 && echo 'FAIL mmsg0 exists'; echo ALIVE" \
+	> "$tmp/out-nocap" 2> "$tmp/err-nocap" || rc=$?
+is "$rc,$(cat "$tmp/out-nocap")" "0,ALIVE" "ch4 without CAP_NET_RAW: the guest boots without mmsg0 and runs its command"
+[ "$rc" -eq 0 ] || diag "$(tail -n 20 "$tmp/err-nocap")"
+console=$(cat "$tmp/job-nocap/uml.log" "$tmp/job-nocap/console" 2> /dev/null)
+one_line "a host without CAP_NET_RAW" "mmsg: mmsg0=fu-vu" "CAP_NET_RAW"
+
+kill "${pids[@]}" 2> /dev/null
+wait 2> /dev/null
+pids=()
+is "$(leftovers)" "" "no UML process or /dev/shm file is left behind"
+
+done_testing
