@@ -16,21 +16,12 @@ need_rootfs
 for tool in socat ethtool; do
 	command -v "$tool" > /dev/null || bail "$tool is missing (make deps)"
 done
-tmp=$(mktemp -d "$BUILD/net.XXXXXX")
 a=fastuml-uml-$$ b=fastuml-peer-$$
-pids=()
-cleanup() {
-	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
-	wait 2> /dev/null
-	veth_cleanup "$a" "$b"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # UML runs in $a: veth end "fu-vu" is its vector link (upstream) or
 # packet link (ch1), the peer "fu-vh" lives in $b (lib/veth.sh); tap
 # "fu-tap" in $a is its legacy link.
-veth_setup "$a" "$b"
+veth_begin "$a" "$b" net
 ip -n "$a" tuntap add dev fu-tap mode tap || bail "cannot create a tap device"
 ip -n "$a" addr add 198.18.0.1/24 dev fu-tap
 ip -n "$a" link set fu-tap up

@@ -43,20 +43,11 @@ fi
 for tool in perf ethtool socat busybox setpriv; do
 	command -v "$tool" > /dev/null || bail "$tool is missing (make deps)"
 done
-tmp=$(mktemp -d "$BUILD/net-ch4.XXXXXX")
 a=fastuml-ch4a-$$ b=fastuml-ch4b-$$
-pids=()
-cleanup() {
-	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
-	wait 2> /dev/null
-	veth_cleanup "$a" "$b"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # UML runs in $a on veth end "fu-vu"; the peer "fu-vh" (198.18.1.1) and
 # the servers are in $b
-veth_setup "$a" "$b"
+veth_begin "$a" "$b" net-ch4
 ip netns exec "$b" timeout 600 "$burst" serve 198.18.1.1 "$PORT" > "$tmp/serve.log" 2>&1 &
 pids+=($!)
 

@@ -162,6 +162,22 @@ static void check(struct tally *t, const char *buf, ssize_t n, long count,
 }
 
 /* print the tally; 0 if all @count came in once and intact */
+/* one datagram into buf; -1 when the receive timeout ran out */
+static ssize_t recv_one(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		if (errno != EINTR)
+			fail("recv");
+	}
+}
+
 static int report(const struct tally *t, long count)
 {
 	printf("received %ld\n", t->got);
@@ -220,14 +236,9 @@ static int do_recv(struct sockaddr_in *from, long count, long size)
 	if (send(fd, req, (size_t)n, 0) != n)
 		fail("send (the request)");
 	while (t.got < count) {
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			fail("recv");
-		}
+		n = recv_one(fd, buf, sizeof(buf));
+		if (n < 0)
+			break;
 		check(&t, buf, n, count, size);
 	}
 	close(fd);
@@ -252,14 +263,9 @@ static int do_sink(struct sockaddr_in *me, long count, long size)
 	for (;;) {
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) < 0)
 			fail("setsockopt(SO_RCVTIMEO)");
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			fail("recv");
-		}
+		n = recv_one(fd, buf, sizeof(buf));
+		if (n < 0)
+			break;
 		check(&t, buf, n, count, size);
 		wait.tv_sec = WAIT_SECONDS;
 	}

@@ -31,3 +31,22 @@ veth_cleanup() {
 	ip netns del "$2" 2> /dev/null
 	return 0
 }
+
+# veth_begin A B NAME: what a network test starts with: a scratch
+# directory $tmp (build/NAME.XXXXXX), the namespaces and the pair
+# (veth_setup), and an EXIT trap that stops the background jobs the test
+# lists in the array pids and removes the namespaces and $tmp
+veth_begin() {
+	# shellcheck disable=SC2034  # the test uses tmp and pids
+	tmp=$(mktemp -d "$BUILD/$3.XXXXXX") || bail "cannot make a scratch directory"
+	pids=()
+	veth_a=$1 veth_b=$2
+	trap veth_end EXIT
+	veth_setup "$1" "$2"
+}
+veth_end() {
+	[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2> /dev/null
+	wait 2> /dev/null
+	veth_cleanup "$veth_a" "$veth_b"
+	rm -rf "$tmp"
+}
