@@ -221,6 +221,9 @@ build_target() {
 	t0=$(now)
 	note "$target: building (log: ${log#"$FASTUML_ROOT"/})"
 	[ -L "$tree" ] && rm -f "$tree"
+	# the tree is about to change: until this build succeeds, its stamp
+	# must not tell --if-changed that it is up to date
+	[ ! -f "$tree/.fastuml/info" ] || sed -i '/^stamp=/d' "$tree/.fastuml/info"
 	{
 		sync_tree "$target" "$tree" && configure "$tree"
 	} > "$log" 2>&1 || {
