@@ -124,3 +124,20 @@ target_id() {
 		done
 	} | sha256sum | cut -c1-16
 }
+
+# copy_tree SRC DST: DST shares SRC's pristine sources (hard links) and
+# owns copies of every other file (patched sources, build products): a
+# file is SRC's own when the pristine tree has no file of that inode
+# there.  Times are kept, so make in DST rebuilds only what changes after.
+copy_tree() {
+	local src=$1 dst=$2 list
+	list=$(mktemp)
+	rm -rf "$dst"
+	awk 'NR == FNR { pristine[$2] = $1; next } pristine[$2] != $1 { print $2 }' \
+		<(cd "$BUILD/src/linux-6.12" && find . -type f -printf '%i %P\n') \
+		<(cd "$src" && find . -type f -printf '%i %P\n') > "$list"
+	cp -al "$src" "$dst"
+	(cd "$dst" && xargs -d '\n' rm -f < "$list")
+	(cd "$src" && tar -T "$list" -cf -) | (cd "$dst" && tar -xpf -)
+	rm -f "$list"
+}

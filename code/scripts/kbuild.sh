@@ -6,8 +6,10 @@
 # (which writes patched files as new inodes, so the pristine tree is never
 # touched).  A tree remembers the patches it carries; when the series
 # changes, only the patches after the first difference are reverted and
-# re-applied, so make rebuilds only what they touch.  Object files are shared
-# between trees through ccache.  Targets whose patch lists are identical
+# re-applied, so make rebuilds only what they touch.  A target built for
+# the first time starts from a copy of the nearest built tree, objects
+# included (see seed_tree).  Object files are also shared between trees
+# through ccache.  Targets whose patch lists are identical
 # share one tree (build/ch3 -> ch2 when chapter 3 has no patches yet).
 #
 # "kbuild.sh --source" only unpacks the pristine tree and prints its path.
@@ -108,6 +110,48 @@ apply_patch() {
 	(cd "$tree" && patch "${opts[@]}" -s < "$file")
 }
 
+# seedable OTHER TARGET: OTHER is a real tree (not a link), built (its
+# stamp says so) from the current source, and not TARGET
+seedable() {
+	local dir=$BUILD/$1
+	[ "$1" != "$2" ] && [ ! -L "$dir" ] && [ -x "$dir/linux" ] &&
+		[ -f "$dir/.fastuml/applied" ] &&
+		grep -q '^stamp=' "$dir/.fastuml/info" 2> /dev/null &&
+		cmp -s "$PRISTINE/.fastuml-source" "$dir/.fastuml-source"
+}
+
+# seed_tree TARGET TREE: a target built for the first time starts as a
+# copy of the built tree (of another target) that is nearest to it: the
+# one that needs the fewest patches reverted and applied.  The copy keeps
+# its objects and their times, so make recompiles only what the patches
+# in between change (and fixdep what a changed option touches), not the
+# whole kernel.  Without a built tree it starts from the pristine one.
+seed_tree() {
+	local target=$1 tree=$2 want other have keep cost best='' best_cost=
+	mapfile -t want < <(for p in $(series_patches "$target"); do
+		echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"; done)
+	for other in $TARGETS; do
+		seedable "$other" "$target" || continue
+		mapfile -t have < "$BUILD/$other/.fastuml/applied"
+		keep=0
+		while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
+		      [ "${have[$keep]}" = "${want[$keep]}" ]; do
+			keep=$((keep + 1))
+		done
+		cost=$((${#have[@]} + ${#want[@]} - 2 * keep))
+		if [ -z "$best_cost" ] || [ "$cost" -lt "$best_cost" ]; then
+			best=$other best_cost=$cost
+		fi
+	done
+	if [ -z "$best" ]; then
+		new_tree "$tree"
+		return 0
+	fi
+	note "$target: starting from a copy of build/$best, $best_cost patch(es) away"
+	copy_tree "$BUILD/$best" "$tree"
+	sed -i '/^stamp=/d' "$tree/.fastuml/info"
+}
+
 # sync_tree TARGET TREE: make TREE carry exactly TARGET's patches
 sync_tree() {
 	local target=$1 tree=$2 want have i n keep p out
@@ -115,7 +159,7 @@ sync_tree() {
 		echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"; done)
 	if [ ! -d "$tree/.fastuml" ] ||
 	   ! cmp -s "$PRISTINE/.fastuml-source" "$tree/.fastuml-source"; then
-		new_tree "$tree"
+		seed_tree "$target" "$tree"
 	fi
 	mapfile -t have < "$tree/.fastuml/applied"
 	keep=0
@@ -178,7 +222,10 @@ restore_times() {
 # configure TREE: tinyconfig + our fragment, checked
 configure() {
 	local tree=$1 hash missing
-	hash=$(cat "$FRAGMENT" <(echo "$BASE_CONFIG") | sha256sum | cut -c1-16)
+	# the patches count too: a patch may add an option the fragment sets
+	# (a tree seeded from another target's must merge it again)
+	hash=$({ cat "$FRAGMENT"; echo "$BASE_CONFIG"; cat "$tree/.fastuml/applied" 2> /dev/null || true; } |
+		sha256sum | cut -c1-16)
 	if [ ! -f "$tree/.config" ] || [ "$(cat "$tree/.fastuml/config-id" 2>/dev/null)" != "$hash" ]; then
 		make -C "$tree" ARCH=um CC="ccache gcc" "$BASE_CONFIG" > /dev/null
 		(cd "$tree" && scripts/kconfig/merge_config.sh -m .config "$FRAGMENT") > /dev/null
