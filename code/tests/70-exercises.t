@@ -57,6 +57,19 @@ for dir in "${exercises[@]}"; do
 	[ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$total" ] && [ "$total" -eq "$n" ] && r=0 || r=1
 	ok "$r" "$name: the solution scores full (${got:-?}/${total:-?}, exit $rc)"
 	[ "$r" -eq 0 ] || diag "$(cat "$tmp/sol")"
+
+	# wrong solutions: patches that game the count or break the data
+	for wrong in "$sol"/wrong-*.patch; do
+		[ -e "$wrong" ] || continue
+		rc=0
+		timeout 600 "$grade" "$ch" "$ex" "$wrong" > "$tmp/wrong" 2>&1 || rc=$?
+		TAP_ERR=$tmp/wrong
+		read -r got total <<< "$(score "$tmp/wrong")"
+		[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] &&
+			! grep -q 'does not apply\|does not build' "$tmp/wrong" && r=0 || r=1
+		ok "$r" "$name: the wrong solution $(basename "$wrong") builds and scores below full (${got:-?}/${total:-?}, exit $rc)"
+		[ "$r" -eq 0 ] || diag "$(cat "$tmp/wrong")"
+	done
 done
 
 # --- failure paths, on the first exercise that patches the kernel --------
