@@ -4,7 +4,8 @@
 # whose other end (with the server, offloads off) is in a network
 # namespace that wl_setup creates.  The guest's end is in the host's own
 # namespace, where the runners start UML.  UDP at 64 and 1500 bytes per
-# IP packet (iperf3 -l 36 and -l 1472, unlimited rate): Gbit/s of UDP
+# IP packet (iperf3 -l 36 and -l 1472, unlimited rate, and host to guest
+# at fixed rates too: see net_sweep): Gbit/s of UDP
 # payload and datagrams per second, both as the receiving iperf3 counts
 # them, and "-dev-pps", the frames per second through the guest's
 # interface (the driver's rate: under a flood the guest's iperf3, one
@@ -151,11 +152,30 @@ run() {
 }
 run udp64-tx tx_packets -u -b 0 -l 36
 run udp64-rx rx_packets -u -b 0 -l 36 -R
+$(net_sweep)
 run udp1500-tx tx_packets -u -b 0 -l 1472
 run udp1500-rx rx_packets -u -b 0 -l 1472 -R
 run tcp-tx tx_packets
 run tcp-rx rx_packets -R
 EOF
+}
+
+# net_sweep: the receive-livelock sweep, host to guest at fixed offered
+# rates of 64-byte datagrams (iperf3 -b counts the 36-byte payload):
+# below the rate a guest can take, it receives all of them; a guest in
+# livelock receives less the more it is offered, down to the flood's
+# udp64-rx.  Metrics udp64-rx-at-Nk: N thousand datagrams per second.
+NET_SWEEP_KPPS="5 10 20 40 80 160"
+net_sweep() {
+	local k
+	if [ "$QUICK" = 1 ]; then
+		k=20
+		echo "run udp64-rx-at-${k}k rx_packets -u -b $((k * 1000 * 36 * 8)) -l 36 -R"
+		return
+	fi
+	for k in $NET_SWEEP_KPPS; do
+		echo "run udp64-rx-at-${k}k rx_packets -u -b $((k * 1000 * 36 * 8)) -l 36 -R"
+	done
 }
 
 # net_guest_if T: "DEV NETARG" for UML target T
