@@ -5,9 +5,9 @@
 # assembles the root tree in build/guest/root and turns it into an ext4
 # image with mke2fs -d: no root privileges, no loop devices.  The tree
 # holds a static busybox with its applet links, /sbin/fastuml-init,
-# Debian's fio and iperf3 with every shared library they load, our
-# programs in /opt/fastuml/bin, a deterministic fixture tree with its
-# checksums, and a minimal /etc.  Each run rebuilds the tree and the
+# Debian's fio, iperf3 and ethtool with every shared library they load,
+# our programs in /opt/fastuml/bin, a deterministic fixture tree with
+# its checksums, and a minimal /etc.  Each run rebuilds the tree and the
 # image (only the fixture is kept between runs while it is intact); the
 # image is the same bit for bit when the inputs are, whoever builds it.
 set -euo pipefail
@@ -53,6 +53,7 @@ if [ ! -x /bin/busybox ] || ldd /bin/busybox > /dev/null 2>&1; then
 fi
 [ -x /usr/bin/fio ] || need_pkg /usr/bin/fio fio
 [ -x /usr/bin/iperf3 ] || need_pkg /usr/bin/iperf3 iperf3
+[ -x /usr/sbin/ethtool ] || need_pkg /usr/sbin/ethtool ethtool
 command -v debugfs > /dev/null || need_pkg debugfs e2fsprogs
 
 # ---- our programs ----------------------------------------------------
@@ -135,7 +136,7 @@ copy_lib() {
 }
 
 libs=()
-for prog in /usr/bin/fio /usr/bin/iperf3; do
+for prog in /usr/bin/fio /usr/bin/iperf3 /usr/sbin/ethtool; do
 	install -m 0755 "$prog" "$root$prog"
 	deps=$(ldd "$prog") || die "ldd $prog failed"
 	if grep -q 'not found' <<< "$deps"; then

@@ -2,7 +2,8 @@
 # Chapter 4's network driver, mmsg (patch 0014): recvmmsg() into a ring of
 # preallocated buffers in a budgeted NAPI poll, sendmmsg() of a TX ring
 # per burst, on the medium of chapter 1's per-packet "packet" transport
-# (an AF_PACKET socket on one end of a veth pair, lib/veth.sh).
+# (an AF_PACKET socket on one end of a veth pair, lib/veth.sh); and its
+# offloads through a virtio-net header (patch 0017).
 #
 #  (a) signature, from host system call counts (the N1/N2 difference
 #      method of 53-history-net.t): in each run the guest sends N UDP
@@ -15,12 +16,22 @@
 #  (b) integrity, on ch4: 8 MiB over TCP each way and UDP datagrams with
 #      sequence numbers each way (udpburst: no loss, duplicate or
 #      corruption), checksums compared on both ends;
+#  (e) offloads, in the same boot: mmsg0's ethtool -k shows checksum,
+#      scatter-gather and TCP segmentation offloads on; the 8 MiB upload
+#      (tcpput: 64 KiB writes) leaves in frames of more than 4 MSS on
+#      average (super-frames the host takes whole: each TX frame is one
+#      message of a sendmmsg());
+#      with "ethtool -K mmsg0 tso off" the upload after the flood leaves
+#      in frames of at most 1514 bytes, intact; and mmsg3, on a second
+#      veth pair with vnet=0, has no offloads, says "plain frames" in one
+#      console line and passes TCP both ways intact;
 #  (c) a host flood of small UDP datagrams that runs until a guest program
 #      has done a fixed amount of work and asks the host to stop it (a
 #      livelocked guest never would: the host then stops by itself after
 #      50 million datagrams and says so); after it, TCP each way again;
-#  (d) bad input: in the same boot, mmsg1 names a missing host interface
-#      and mmsg2 an unknown option, and a boot without CAP_NET_RAW: one
+#  (d) bad input: in the same boot, mmsg1 names a missing host interface,
+#      mmsg2 an unknown option and mmsg4 a bad vnet=, and a boot without
+#      CAP_NET_RAW: one
 #      console line each, no such interface, and the guest runs its
 #      command all the same.
 # Gates on counts, checksums and exit statuses only.
@@ -37,7 +48,8 @@ MAX_PER_PACKET=0.1
 
 need_kernels ch3 ch4 upstream
 burst=$BUILD/guest/bin/udpburst
-if [ ! -x "$burst" ] || [ "$FASTUML_ROOT/code/guest/src/udpburst.c" -nt "$BUILD/rootfs.img" ]; then
+if [ ! -x "$burst" ] || [ "$FASTUML_ROOT/code/guest/src/udpburst.c" -nt "$BUILD/rootfs.img" ] ||
+	[ "$FASTUML_ROOT/code/guest/src/tcpput.c" -nt "$BUILD/rootfs.img" ]; then
 	"$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 || bail "guest image build failed"
 fi
 for tool in perf ethtool socat busybox setpriv; do
@@ -48,6 +60,12 @@ a=fastuml-ch4a-$$ b=fastuml-ch4b-$$
 # UML runs in $a on veth end "fu-vu"; the peer "fu-vh" (198.18.1.1) and
 # the servers are in $b
 veth_begin "$a" "$b" net-ch4
+# a second pair for mmsg3 (vnet=0): "fu-vu2" in A, "fu-vh2" (198.18.2.1) in B
+{ ip link add fu-vu2 netns "$a" type veth peer name fu-vh2 netns "$b" &&
+	ip -n "$a" link set fu-vu2 up && ip -n "$b" addr add 198.18.2.1/24 dev fu-vh2 &&
+	ip -n "$b" link set fu-vh2 up &&
+	ip netns exec "$b" ethtool -K fu-vh2 tx off tso off gso off > /dev/null; } ||
+	bail "cannot set up the second veth pair"
 ip netns exec "$b" timeout 600 "$burst" serve 198.18.1.1 "$PORT" > "$tmp/serve.log" 2>&1 &
 pids+=($!)
 
@@ -138,27 +156,38 @@ is "$(d mmsg sendto),$(d mmsg sendmsg),$(d mmsg recvfrom),$(d mmsg recvmsg)" "0,
 
 mkdir -p "$tmp/www"
 head -c 8388608 /dev/urandom > "$tmp/www/down"
-for port in 5001 5002; do
-	ip netns exec "$b" timeout 300 socat -u TCP-LISTEN:$port,bind=198.18.1.1,reuseaddr \
-		OPEN:"$tmp/up-$port",creat,trunc &
+for x in 198.18.1.1:5001 198.18.1.1:5002 198.18.2.1:5003; do
+	ip netns exec "$b" timeout 300 socat -u TCP-LISTEN:${x#*:},bind=${x%:*},reuseaddr \
+		OPEN:"$tmp/up-${x#*:}",creat,trunc &
 	pids+=($!)
 done
-ip netns exec "$b" timeout 300 busybox httpd -f -p 198.18.1.1:8080 -h "$tmp/www" &
-pids+=($!)
+for host in 198.18.1.1 198.18.2.1; do
+	ip netns exec "$b" timeout 300 busybox httpd -f -p $host:8080 -h "$tmp/www" &
+	pids+=($!)
+done
 ip netns exec "$b" timeout 300 "$burst" sink 198.18.1.1 "$SINK" 64 1000 > "$tmp/sink.log" 2>&1 &
 sink=$!
 pids+=($!)
 sleep 0.5
 
-# transfer NAME PORT BYTES: a guest shell snippet: upload BYTES random
-# bytes to PORT and download the host's file, printing their checksums
+# transfer NAME PORT BYTES [HOST DEV [SENDER]]: a guest shell snippet:
+# upload BYTES random bytes to HOST:PORT (198.18.1.1, through mmsg0) and
+# download the host's file, printing their checksums, and the frames and
+# bytes DEV sent during the upload.  SENDER is busybox nc (the default),
+# which writes about 1 KiB at a time, or tcpput, which writes 64 KiB at a
+# time (what TSO needs to make super-frames)
 transfer() {
+	local host=${4:-198.18.1.1} dev=${5:-mmsg0} up
+	up="nc -w 10 $host $2 < /tmp/up"
+	[ "${6:-nc}" = nc ] || up="/opt/fastuml/bin/tcpput $host $2 < /tmp/up"
 	cat << EOF
 head -c $3 /dev/urandom > /tmp/up
 echo "SUM $1-up \$(sha256sum < /tmp/up | cut -d' ' -f1)"
-nc -w 10 198.18.1.1 $2 < /tmp/up || echo "FAIL $1-upload"
+f0=\$(cat /sys/class/net/$dev/statistics/tx_packets) b0=\$(cat /sys/class/net/$dev/statistics/tx_bytes)
+$up || echo "FAIL $1-upload"
+echo "TXF $1 \$((\$(cat /sys/class/net/$dev/statistics/tx_packets) - f0)) \$((\$(cat /sys/class/net/$dev/statistics/tx_bytes) - b0))"
 rm -f /tmp/up
-if timeout 120 wget -q -O /tmp/down http://198.18.1.1:8080/down; then
+if timeout 120 wget -q -O /tmp/down http://$host:8080/down; then
 	echo "SUM $1-down \$(sha256sum < /tmp/down | cut -d' ' -f1)"
 else
 	echo "FAIL $1-download"
@@ -168,21 +197,28 @@ EOF
 }
 
 guest="ip addr add 198.18.1.2/24 dev mmsg0 && ip link set mmsg0 up || { echo 'FAIL config'; exit 3; }
-for dev in mmsg1 mmsg2; do
+ip addr add 198.18.2.2/24 dev mmsg3 && ip link set mmsg3 up || echo 'FAIL config mmsg3'
+for dev in mmsg1 mmsg2 mmsg4; do
 	if ip link show \$dev > /dev/null 2>&1; then echo \"FAIL \$dev exists\"; fi
 done
-$(transfer tcp 5001 8388608)
+for dev in mmsg0 mmsg3; do
+	ethtool -k \$dev | sed -n \"s/^\\(tx-checksumming\\|scatter-gather\\|tcp-segmentation-offload\\|rx-checksumming\\): /FEAT \$dev \\1 /p\"
+done
+$(transfer tcp 5001 8388608 198.18.1.1 mmsg0 tcpput)
+$(transfer plain 5003 2097152 198.18.2.1 mmsg3)
 /opt/fastuml/bin/udpburst send 198.18.1.1 $SINK 64 1000 || echo 'FAIL udp-send'
 /opt/fastuml/bin/udpburst recv 198.18.1.1 $PORT 64 1472 > /tmp/r 2>&1 || echo \"FAIL udp-recv: \$(cat /tmp/r)\"
 r0=\$(cat /sys/class/net/mmsg0/statistics/rx_packets)
 /opt/fastuml/bin/udpburst flood 198.18.1.1 $PORT 18 300 > /tmp/f 2>&1 || echo \"FAIL flood: \$(cat /tmp/f)\"
 r1=\$(cat /sys/class/net/mmsg0/statistics/rx_packets)
 echo \"FLOOD \$((r1 - r0))\"
+ethtool -K mmsg0 tso off || echo 'FAIL tso off'
 $(transfer after 5002 2097152)
 echo DONE"
 rc=0
 ip netns exec "$a" "$S/uml-run" -k ch4 -t 240 -a ipv6.disable=1 -j "$tmp/job" \
-	-n "mmsg0=fu-vu,mac=$MAC" -n mmsg1=fu-nope -n mmsg2=fu-vu,bogus=1 -- "$guest" \
+	-n "mmsg0=fu-vu,mac=$MAC" -n mmsg1=fu-nope -n mmsg2=fu-vu,bogus=1 \
+	-n mmsg3=fu-vu2,vnet=0 -n mmsg4=fu-vu,vnet=2 -- "$guest" \
 	> "$tmp/out" 2> "$tmp/err" || rc=$?
 ok "$rc" "ch4: the integrity, flood and bad-input run completes (uml-run status $rc)"
 [ "$rc" -eq 0 ] || diag "$(tail -n 20 "$tmp/err")"
@@ -193,8 +229,8 @@ wait "$sink"
 ok $? "ch4: the host receives the guest's 64 numbered UDP datagrams once each, intact"
 [ -s "$tmp/sink.log" ] && diag "host's sink: $(tr '\n' ' ' < "$tmp/sink.log")"
 
-# (b) TCP both ways, before and after the flood
-for x in tcp:5001 after:5002; do
+# (b) TCP both ways, before and after the flood, and over mmsg3 (vnet=0)
+for x in tcp:5001 after:5002 plain:5003; do
 	name=${x%%:*} port=${x#*:}
 	is "$(sha256sum < "$tmp/up-$port" 2> /dev/null | cut -d' ' -f1)" \
 		"$(sed -n "s/^SUM $name-up //p" "$tmp/out")" "ch4: the host receives the guest's TCP upload intact ($name)"
@@ -210,6 +246,27 @@ grep -q "stopped by the peer" "$tmp/serve.log"
 ok $? "ch4: the guest's program did its work under the flood and stopped it"
 diag "host's server: $(grep flood "$tmp/serve.log" | tr '\n' ' ')"
 
+# (e) offloads: features, super-frames out, none with tso off or vnet=0
+feat() {
+	sed -n "s/^FEAT $1 $2 //p" "$tmp/out"
+}
+is "$(feat mmsg0 tx-checksumming),$(feat mmsg0 scatter-gather),$(feat mmsg0 tcp-segmentation-offload),$(feat mmsg0 rx-checksumming)" \
+	"on,on,on,on" "ch4: mmsg0 offers checksum, scatter-gather and TCP segmentation offloads (ethtool -k)"
+is "$(feat mmsg3 tx-checksumming),$(feat mmsg3 tcp-segmentation-offload)" "off,off" \
+	"ch4: mmsg3 (vnet=0) offers none"
+# txf NAME: "FRAMES BYTES" that the guest's interface sent during NAME's upload
+txf() {
+	sed -n "s/^TXF $1 //p" "$tmp/out"
+}
+read -r frames bytes <<< "$(txf tcp)"
+[ -n "$bytes" ] && [ "$((frames * 4 * 1448))" -lt 8388608 ]
+ok $? "ch4: the 8 MiB upload leaves in super-frames, > 4 MSS each on average (${frames:-?} frames, ${bytes:-?} bytes)"
+for x in after:2097152 plain:2097152; do
+	read -r frames bytes <<< "$(txf "${x%%:*}")"
+	[ -n "$bytes" ] && [ "$bytes" -le "$((frames * 1514))" ] && [ "$((frames * 1448))" -ge "${x#*:}" ]
+	ok $? "ch4: the ${x%%:*} upload (${x#*:} bytes) leaves in frames of at most 1514 bytes (${frames:-?} frames, ${bytes:-?} bytes)"
+done
+
 # (d) bad input: one console line each, and no interface
 console=$(cat "$tmp/job/uml.log" "$tmp/job/console" 2> /dev/null)
 one_line() {
@@ -221,6 +278,9 @@ one_line() {
 }
 one_line "a missing host interface" "mmsg: mmsg1=fu-nope" "No such device"
 one_line "an unknown option" "mmsg: mmsg2=fu-vu,bogus=1" "bad option 'bogus=1'"
+one_line "a bad vnet= value" "mmsg: mmsg4=fu-vu,vnet=2" "bad option 'vnet=2'"
+one_line "vnet=0" "mmsg3: on host interface fu-vu2" "plain frames"
+one_line "mmsg0's offloads" "mmsg0: on host interface fu-vu" "offloads through a virtio-net header"
 
 rc=0
 ip netns exec "$a" setpriv --bounding-set -net_raw "$S/uml-run" -k ch4 -t 120 -j "$tmp/job-nocap" \

@@ -33,7 +33,8 @@ net_secs() { [ "$QUICK" = 1 ] && echo 1 || echo 3; }
 #    system call per packet (patch 0006);
 #  - chapter 4 and later (chN.K counts as chapter N): chapter 4's mmsg
 #    driver on the same kind of socket, recvmmsg/sendmmsg in NAPI (patch
-#    0014, the chapter's first, so every step ch4.K has it).
+#    0014, the chapter's first, so every step ch4.K has it); from 0017 on
+#    with checksum and TSO offloads through a virtio-net header.
 net_driver() {
 	local ch
 	case "$1" in

@@ -5,9 +5,11 @@
 # 198.18.1.1/24 (198.18.0.0/15 is set aside for benchmark networks and
 # never leaves the namespaces).  No IPv6 in either: its timed
 # announcements would add packets that do not cancel out between runs.
-# The guests negotiate no offloads, so the peer must not hand them TSO
+# Most guests negotiate no offloads, so the peer must not hand them TSO
 # super-frames or partial checksums (with them, host-to-guest TCP crawls
-# through retransmissions).  Source after tap.sh; needs ip and ethtool.
+# through retransmissions); chapter 4's mmsg (patch 0017) would take
+# them, but every design gets the same medium.  Source after tap.sh;
+# needs ip and ethtool.
 
 # veth_setup A B: create the namespaces and the pair; bails on failure
 veth_setup() {
