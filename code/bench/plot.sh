@@ -1,13 +1,20 @@
 #!/bin/bash
-# plot.sh CSV SVG: draw a results CSV (see code/bench/README.md) as an SVG
-# with gnuplot: one panel per metric, one bar per target at the median,
-# with a line from the minimum to the maximum of the runs.  The targets
-# keep one colour throughout the book: the chapter kernels from light to
-# dark blue, upstream orange, native green, QEMU purple.
+# plot.sh [--sweep] CSV SVG: draw a results CSV (see code/bench/README.md)
+# as an SVG with gnuplot: one panel per metric, one bar per target at the
+# median, with a line from the minimum to the maximum of the runs.  The
+# targets keep one colour throughout the book: the chapter kernels from
+# light to dark blue, upstream orange, native green, QEMU purple.
+#
+# Metrics of a rate sweep, NAME-at-Nk-pps (N thousand per second offered,
+# see the net workload's net_sweep), are left out of the panels; with
+# --sweep, plot.sh draws them instead, as one line per target: what was
+# received against what was offered, on log scales.
 set -euo pipefail
 export LC_ALL=C
 die() { echo "plot: error: $*" >&2; exit 1; }
-[ $# -eq 2 ] || { echo "usage: plot.sh CSV SVG" >&2; exit 2; }
+sweep=0
+[ "${1:-}" != --sweep ] || { sweep=1; shift; }
+[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep] CSV SVG" >&2; exit 2; }
 csv=$1 svg=$(realpath -m "$2")
 [ -r "$csv" ] || die "cannot read $csv"
 command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
@@ -16,6 +23,87 @@ head -n 1 "$csv" | grep -q '^workload,metric,unit,target,median,min,max,' ||
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# svg_colours SVG: gnuplot paints with "currentColor" and sets the colour
+# on an enclosing <g color="...">; some SVG renderers (WeasyPrint, for the
+# book's PDF) cannot resolve it.  Write each colour out: the colour of the
+# innermost enclosing group that names one (black outside any).
+svg_colours() {
+	awk '
+	BEGIN { depth = 0; colour[0] = "black" }
+	{
+		line = $0
+		if (line ~ /<g[ >]/) {
+			c = colour[depth]
+			if (match(line, /color="[^"]*"/)) c = substr(line, RSTART + 7, RLENGTH - 8)
+			colour[++depth] = c
+		}
+		gsub(/currentColor/, colour[depth], line)
+		if (line ~ /<g[^>]*\/>/) depth--
+		n = gsub(/<\/g>/, "&", line)
+		depth -= n
+		if (depth < 0) depth = 0
+		print line
+	}' "$1" > "$tmp/colours.svg"
+	mv "$tmp/colours.svg" "$1"
+}
+
+# gnuplot_run: run $tmp/plot.gp in $tmp, the data named relative to it
+# (gnuplot writes each plot command into the SVG, which stays the same
+# from run to run this way), then fix the SVG's colours
+gnuplot_run() {
+	mkdir -p "$(dirname "$svg")"
+	(cd "$tmp" && gnuplot plot.gp) 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
+	[ -s "$svg" ] || die "gnuplot wrote no $svg"
+	svg_colours "$svg"
+}
+
+if [ "$sweep" = 1 ]; then
+	# one data file per target, "offered received min max" per line, in
+	# the order the targets first appear
+	awk -F, -v dir="$tmp" '
+		NR > 1 && match($2, /-at-[0-9]+k-pps$/) {
+			k = substr($2, RSTART + 4, RLENGTH - 9) + 0
+			if (!($4 in idx)) { idx[$4] = ++nt; names[nt] = $4 }
+			name = substr($2, 1, RSTART - 1)
+			printf "%d %s %s %s\n", k * 1000, $5, $6, $7 > (dir "/t" idx[$4] ".dat")
+		}
+		END {
+			for (i = 1; i <= nt; i++) print i, names[i] > (dir "/targets")
+			print name > (dir "/name")
+		}' "$csv"
+	[ -s "$tmp/targets" ] || die "$csv has no rate sweep (metrics NAME-at-Nk-pps)"
+	name=$(cat "$tmp/name")
+	{
+		echo "set terminal svg size 660,440 font 'sans,11' background '#ffffff'"
+		echo "set output '$svg'"
+		echo "set title '$name: received against offered, per second' noenhanced font 'sans,13'"
+		echo "set logscale xy"
+		echo "set xlabel 'offered (datagrams/s)'"
+		echo "set ylabel 'received by the program (datagrams/s)'"
+		echo "set grid xtics ytics lc rgb '#dddddd'"
+		echo "set key outside right top noenhanced"
+		echo "set format x '%.0s%c'"
+		echo "set format y '%.0s%c'"
+		clauses=()
+		while read -r i t; do
+			case "$t" in
+			upstream) c='#e6862e' ;;
+			native) c='#3c9a47' ;;
+			qemu) c='#8a5cb8' ;;
+			ch[1-3]*) c='#5b86c0' ;;
+			*) c='#23508f' ;;
+			esac
+			sort -n "$tmp/t$i.dat" > "$tmp/t$i.sorted"
+			clauses+=("'t$i.sorted' using 1:2:3:4 with yerrorlines lc rgb '$c' pt $i ps 0.8 title '$t'")
+		done < "$tmp/targets"
+		printf 'plot %s' "${clauses[0]}"
+		printf ', \\\n     %s' "${clauses[@]:1}"
+		echo
+	} > "$tmp/plot.gp"
+	gnuplot_run
+	exit 0
+fi
 
 # one data file per metric: "index target median min max colour", the
 # colour as the number gnuplot's "lc rgb variable" takes (0xRRGGBB)
@@ -28,7 +116,7 @@ awk -F, -v dir="$tmp" '
 		if (n <= 1) return 10467286		# 9fb7d6
 		return n <= 3 ? 5998272 : 2314383	# 5b86c0, 23508f
 	}
-	NR > 1 {
+	NR > 1 && $2 !~ /-at-[0-9]+k(-|$)/ {
 		if (!($2 in idx)) { idx[$2] = ++nm; names[nm] = $2; units[nm] = $3 }
 		f = dir "/m" idx[$2] ".dat"
 		printf "%d \"%s\" %s %s %s %d\n", ++count[$2], $4, $5, $6, $7, colour($4) > f
@@ -63,29 +151,4 @@ title=$(basename "$csv" .csv)
 	done < "$tmp/metrics"
 	echo "unset multiplot"
 } > "$tmp/plot.gp"
-mkdir -p "$(dirname "$svg")"
-# run in $tmp, the data named relative to it: gnuplot writes each plot
-# command into the SVG, which stays the same from run to run this way
-(cd "$tmp" && gnuplot plot.gp) 2> "$tmp/gnuplot.err" || die "gnuplot failed: $(head -n 3 "$tmp/gnuplot.err")"
-[ -s "$svg" ] || die "gnuplot wrote no $svg"
-# gnuplot paints with "currentColor" and sets the colour on an enclosing
-# <g color="...">; some SVG renderers (WeasyPrint, for the book's PDF)
-# cannot resolve it.  Write each colour out: the colour of the innermost
-# enclosing group that names one (black outside any).
-awk '
-	BEGIN { depth = 0; colour[0] = "black" }
-	{
-		line = $0
-		if (line ~ /<g[ >]/) {
-			c = colour[depth]
-			if (match(line, /color="[^"]*"/)) c = substr(line, RSTART + 7, RLENGTH - 8)
-			colour[++depth] = c
-		}
-		gsub(/currentColor/, colour[depth], line)
-		if (line ~ /<g[^>]*\/>/) depth--
-		n = gsub(/<\/g>/, "&", line)
-		depth -= n
-		if (depth < 0) depth = 0
-		print line
-	}' "$svg" > "$tmp/plot.svg"
-mv "$tmp/plot.svg" "$svg"
+gnuplot_run

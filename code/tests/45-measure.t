@@ -72,6 +72,14 @@ TAP_ERR=$tmp/err
 "$FASTUML_ROOT/code/bench/plot.sh" "$tmp/out/exec.csv" "$tmp/exec.svg" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 0 ] && grep -q '<svg' "$tmp/exec.svg" && grep -q 'forkexec' "$tmp/exec.svg"
 ok $? "plot.sh draws the exec results as SVG"
+rc=0
+"$FASTUML_ROOT/code/bench/plot.sh" --sweep "$tmp/out/net.csv" "$tmp/sweep.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'received against offered' "$tmp/sweep.svg" && grep -q "'ch1'\|>ch1<" "$tmp/sweep.svg"
+ok $? "plot.sh --sweep draws the net workload's rate sweep as SVG"
+rc=0
+"$FASTUML_ROOT/code/bench/plot.sh" --sweep "$tmp/out/exec.csv" "$tmp/none.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q 'has no rate sweep' "$tmp/err"
+ok $? "plot.sh --sweep on results without a sweep: one error line"
 
 # bad input: one line, naming the valid choices, non-zero status
 for c in "-w nosuch:unknown workload 'nosuch' (valid: " \
