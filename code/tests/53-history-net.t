@@ -120,8 +120,13 @@ fi
 # per-packet design: one send per sent packet, one successful receive
 # per received packet (plus a failed one, EAGAIN, each time the socket
 # is drained), and no multi-message call at all
-is "$(d $legacy sendto)" "$dn" "per-packet design: one sendto() per sent packet"
-is "$(d $legacy recvfrom_ok)" "$dn" "per-packet design: one successful recvfrom() per received packet"
+# exactly one call per packet, give or take two frames that are not the
+# test's: an ARP exchange falls into one of the two runs now and then
+near() { local x=$1 want=$2; [ "$x" -ge $((want - 2)) ] && [ "$x" -le $((want + 2)) ]; }
+near "$(d $legacy sendto)" "$dn"
+ok $? "per-packet design: one sendto() per sent packet ($(d $legacy sendto) for $dn packets, +-2)"
+near "$(d $legacy recvfrom_ok)" "$dn"
+ok $? "per-packet design: one successful recvfrom() per received packet ($(d $legacy recvfrom_ok) for $dn packets, +-2)"
 [ "$(d $legacy recvfrom)" -le $((2 * dn)) ] && [ "$(d $legacy recvfrom)" -ge "$dn" ]
 ok $? "per-packet design: between 1 and 2 recvfrom() calls per received packet ($(per $legacy recvfrom))"
 is "$(both $legacy recvmmsg),$(both $legacy sendmmsg)" "0,0,0,0" \
