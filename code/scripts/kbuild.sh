@@ -110,6 +110,17 @@ apply_patch() {
 	(cd "$tree" && patch "${opts[@]}" -s < "$file")
 }
 
+# common_prefix: how many entries the caller's arrays "have" and "want"
+# (patch lists, "NAME ID" per line) share from the start
+common_prefix() {
+	local n=0
+	while [ "$n" -lt "${#have[@]}" ] && [ "$n" -lt "${#want[@]}" ] &&
+	      [ "${have[$n]}" = "${want[$n]}" ]; do
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # seedable OTHER TARGET: OTHER is a real tree (not a link), built (its
 # stamp says so) from the current source, and not TARGET
 seedable() {
@@ -133,11 +144,7 @@ seed_tree() {
 	for other in $TARGETS; do
 		seedable "$other" "$target" || continue
 		mapfile -t have < "$BUILD/$other/.fastuml/applied"
-		keep=0
-		while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
-		      [ "${have[$keep]}" = "${want[$keep]}" ]; do
-			keep=$((keep + 1))
-		done
+		keep=$(common_prefix)
 		cost=$((${#have[@]} + ${#want[@]} - 2 * keep))
 		if [ -z "$best_cost" ] || [ "$cost" -lt "$best_cost" ]; then
 			best=$other best_cost=$cost
@@ -162,11 +169,7 @@ sync_tree() {
 		seed_tree "$target" "$tree"
 	fi
 	mapfile -t have < "$tree/.fastuml/applied"
-	keep=0
-	while [ "$keep" -lt "${#have[@]}" ] && [ "$keep" -lt "${#want[@]}" ] &&
-	      [ "${have[$keep]}" = "${want[$keep]}" ]; do
-		keep=$((keep + 1))
-	done
+	keep=$(common_prefix)
 	# Files that the revert-and-reapply below leaves as they were get their
 	# old times back, so that make does not rebuild what did not change.
 	: > "$tree/.fastuml/times"
