@@ -120,9 +120,7 @@ fi
 # per-packet design: one send per sent packet, one successful receive
 # per received packet (plus a failed one, EAGAIN, each time the socket
 # is drained), and no multi-message call at all
-# exactly one call per packet, give or take two frames that are not the
-# test's: an ARP exchange falls into one of the two runs now and then
-near() { local x=$1 want=$2; [ "$x" -ge $((want - 2)) ] && [ "$x" -le $((want + 2)) ]; }
+# exactly one call per packet, give or take two frames (near, lib/tap.sh)
 near "$(d $legacy sendto)" "$dn"
 ok $? "per-packet design: one sendto() per sent packet ($(d $legacy sendto) for $dn packets, +-2)"
 near "$(d $legacy recvfrom_ok)" "$dn"

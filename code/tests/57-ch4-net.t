@@ -138,9 +138,7 @@ for name in packet mmsg vector; do
 done
 [ "$vector_ok" = 1 ] || diag "(upstream's runs failed: its figures above mean nothing)"
 
-# exactly one call per packet, give or take two frames that are not the
-# test's: an ARP exchange falls into one of the two runs now and then
-near() { local x=$1 want=$2; [ "$x" -ge $((want - 2)) ] && [ "$x" -le $((want + 2)) ]; }
+# exactly one call per packet, give or take two frames (near, lib/tap.sh)
 near "$(d packet sendto)" "$((dn * nsizes))"
 ok $? "ch3: one sendto() per sent packet ($(d packet sendto) for $((dn * nsizes)) packets, +-2)"
 near "$(d packet recvfrom_ok)" "$((dn * nsizes))"

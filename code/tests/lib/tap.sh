@@ -61,6 +61,14 @@ is() {
 }
 
 # bail TEXT: stop the whole run (missing prerequisites)
+# near X WANT [SLACK]: X is within SLACK (default 2) of WANT (counts of
+# host calls, where a frame that is not the test's, an ARP exchange, may
+# fall into one of two runs)
+near() {
+	local x=$1 want=$2 slack=${3:-2}
+	[ "$x" -ge $((want - slack)) ] && [ "$x" -le $((want + slack)) ]
+}
+
 bail() {
 	echo "Bail out! $*"
 	exit 255
