@@ -57,7 +57,7 @@ grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
 	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
 test: kernels rootfs ## run the whole test suite (builds what is missing first)
-	prove --timer code/tests/
+	$(S)/run-tests
 
 clean: ## remove build products but keep the ccache and the unpacked source
 	rm -rf build/ch[1-7] build/ch[1-7].* build/upstream build/run build/logs build/guest build/rootfs.img \

@@ -5,6 +5,10 @@
 S=$FASTUML_ROOT/code/scripts
 QUICK=${QUICK:-0}
 WORK=${WORK:-}
+# the host CPU every target runs on: UML and QEMU (uml-run and qemu-run
+# read FASTUML_CPU) and the native programs alike
+BENCH_CPU=${BENCH_CPU:-$FASTUML_CPU}
+export FASTUML_CPU=$BENCH_CPU
 
 # target_kind T: uml, native or qemu
 target_kind() {
@@ -43,7 +47,7 @@ guest() {
 # native CMD...: run a host program the way a guest's would be, pinned to
 # the CPU the guests use
 native() {
-	taskset -c "${BENCH_CPU:-0}" "$@"
+	taskset -c "$BENCH_CPU" "$@"
 }
 
 # runner_field NAME: the last value of NAME=... that a runner printed

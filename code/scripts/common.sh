@@ -8,8 +8,13 @@ SERIES=$KERNEL_DIR/series
 # Runtime files of this checkout's UML runs live in /dev/shm/$SHM_PREFIX.*;
 # the prefix names the build directory, so checkouts side by side (or a
 # test run beside a benchmark) never take each other's files for their own.
+# A test lane (code/scripts/run-tests) adds its number, so the two lanes of
+# one run do not either.
 # shellcheck disable=SC2034  # used by the scripts that source this file
-SHM_PREFIX=fastuml-$(printf '%s' "$BUILD" | sha256sum | cut -c1-8)
+SHM_PREFIX=fastuml-$(printf '%s' "$BUILD" | sha256sum | cut -c1-8)${FASTUML_LANE:+-lane$FASTUML_LANE}
+# The host CPU a UML run is pinned to (uml-run, qemu-run, the benchmarks):
+# 0, or the CPU of the lane a test runs in.
+FASTUML_CPU=${FASTUML_CPU:-0}
 # every kernel target, in build order
 TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"
 

@@ -2,6 +2,8 @@
 # Every exercise is complete, its skeleton scores below full and its
 # solution scores full under make grade; grading a patch that does not
 # apply or does not build gives a clear message and a zero score.
+# lane: 2
+# (run-tests: beside the other tests, on the last CPU: grading compiles)
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 cd "$FASTUML_ROOT" || bail "no project root"

@@ -83,7 +83,7 @@ irq_other() {
 	case "$(target_kind "$t")" in
 	native)
 		"$feeder" -r "$rounds" -n 1 -- \
-			taskset -c "${BENCH_CPU:-0}" "$BUILD/guest/bin/irqpong" "$rounds" "fd:@FD@" ;;
+			taskset -c "$BENCH_CPU" "$BUILD/guest/bin/irqpong" "$rounds" "fd:@FD@" ;;
 	qemu)
 		"$feeder" -r "$rounds" -n 1 -- "$S/qemu-run" -t 300 -s @FD@ -- \
 			"irqpong $rounds /dev/ttyS1" 2> "$WORK/runner.err" || {

@@ -65,7 +65,7 @@ net_server_cpu() {
 	local n
 	n=$(nproc)
 	[ "$n" -gt 1 ] || { echo 0; return; }
-	echo $(((${BENCH_CPU:-0} + 1) % n))
+	echo $(((BENCH_CPU + 1) % n))
 }
 
 wl_setup() {
