@@ -116,6 +116,6 @@ need_rootfs() {
 # processes left in sessions this checkout's UML runs create, and its
 # files in /dev/shm
 leftovers() {
-	pgrep -a -f "uml_dir=/dev/shm/$SHM_PREFIX[.]" || true
+	pgrep -a -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" || true
 	ls -d /dev/shm/"$SHM_PREFIX".* 2> /dev/null || true
 }
