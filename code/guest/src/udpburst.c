@@ -18,7 +18,9 @@
  *   udpburst sink ADDR PORT COUNT SIZE
  *	On the host: receives the datagrams of a "send" at ADDR:PORT (waits
  *	up to 120 s for the first, then until 5 s pass without one) and
- *	checks them like "recv" does.
+ *	checks them like "recv" does.  SIGUSR1 says that the sender is done
+ *	(the guest has exited): it then takes the datagrams already queued,
+ *	without waiting, and reports at once.
  *   udpburst flood ADDR PORT SIZE WORK
  *	Asks the server at ADDR:PORT to flood this socket with datagrams of
  *	SIZE bytes, and once the first one is in, does WORK units of work
@@ -39,6 +41,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,14 +248,46 @@ static int do_recv(struct sockaddr_in *from, long count, long size)
 	return report(&t, count);
 }
 
+/* set by SIGUSR1: the sender is done, what it sent is queued */
+static volatile sig_atomic_t sender_done;
+
+static void on_sender_done(int sig)
+{
+	(void)sig;
+	sender_done = 1;
+}
+
+/* one datagram for the sink; -1 when none came in time, or none is
+ * queued once the sender is done */
+static ssize_t sink_one(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, len, sender_done ? MSG_DONTWAIT : 0);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		if (errno != EINTR)
+			fail("recv");
+	}
+}
+
 /* on the host: take the datagrams of a "send" and check them */
 static int do_sink(struct sockaddr_in *me, long count, long size)
 {
 	static char buf[MAX_SIZE + 1];
 	static struct tally t;
 	struct timeval wait = { .tv_sec = FIRST_WAIT_SECONDS };
+	struct sigaction sa = { .sa_handler = on_sender_done };
 	int fd = udp_socket(), one = 1, rcvbuf = 1 << 20;
 	ssize_t n;
+
+	/* no SA_RESTART: the signal ends a recv() that waits */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		fail("sigaction(SIGUSR1)");
 
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		fail("setsockopt(SO_REUSEADDR)");
@@ -263,7 +298,7 @@ static int do_sink(struct sockaddr_in *me, long count, long size)
 	for (;;) {
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) < 0)
 			fail("setsockopt(SO_RCVTIMEO)");
-		n = recv_one(fd, buf, sizeof(buf));
+		n = sink_one(fd, buf, sizeof(buf));
 		if (n < 0)
 			break;
 		check(&t, buf, n, count, size);
