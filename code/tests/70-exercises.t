@@ -18,6 +18,21 @@ need_rootfs
 tmp=$(mktemp -d "$BUILD/exercises.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
+# graded OUT LIMIT ARGS...: grade ARGS, at most LIMIT seconds, its output
+# in OUT and its exit status in rc; its time goes to the log
+# build/logs/70-exercises.times (for the reader; no test depends on it)
+times=$BUILD/logs/70-exercises.times
+mkdir -p "${times%/*}"
+: > "$times"
+graded() {
+	local out=$1 limit=$2 t0=$EPOCHREALTIME
+	shift 2
+	rc=0
+	timeout "$limit" "$grade" "$@" > "$out" 2>&1 || rc=$?
+	awk -v a="$t0" -v b="$EPOCHREALTIME" -v w="${*//$FASTUML_ROOT\//}" -v s="$(score "$out")" \
+		'BEGIN { printf "%7.1f s  grade %s  (score %s)\n", b - a, w, s }' >> "$times"
+}
+
 # score FILE: "X Y" from the "Score: X/Y" line of a grade run
 score() {
 	sed -n 's|^Score: \([0-9]*\)/\([0-9]*\)$|\1 \2|p' "$1" | tail -n1
@@ -43,8 +58,7 @@ for dir in "${exercises[@]}"; do
 	grep -q 'TODO' "$dir/skeleton.patch" && rc=0 || rc=1
 	ok "$rc" "$name: the skeleton marks the student's work with TODO"
 
-	rc=0
-	timeout 600 "$grade" "$ch" "$ex" > "$tmp/skel" 2>&1 || rc=$?
+	graded "$tmp/skel" 600 "$ch" "$ex"
 	TAP_ERR=$tmp/skel
 	read -r got total <<< "$(score "$tmp/skel")"
 	[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] && r=0 || r=1
@@ -53,18 +67,22 @@ for dir in "${exercises[@]}"; do
 	grep -q 'does not apply\|does not build' "$tmp/skel" && r=1 || r=0
 	ok "$r" "$name: the skeleton applies and builds"
 
-	rc=0
-	timeout 600 "$grade" "$ch" "$ex" "$sol/solution.patch" > "$tmp/sol" 2>&1 || rc=$?
+	graded "$tmp/sol" 600 "$ch" "$ex" "$sol/solution.patch"
 	read -r got total <<< "$(score "$tmp/sol")"
 	[ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$total" ] && [ "$total" -eq "$n" ] && r=0 || r=1
 	ok "$r" "$name: the solution scores full (${got:-?}/${total:-?}, exit $rc)"
 	[ "$r" -eq 0 ] || diag "$(cat "$tmp/sol")"
 
 	# wrong solutions: patches that game the count or break the data
+	wrongs=()
 	for wrong in "$sol"/wrong-*.patch; do
-		[ -e "$wrong" ] || continue
-		rc=0
-		timeout 600 "$grade" "$ch" "$ex" "$wrong" > "$tmp/wrong" 2>&1 || rc=$?
+		[ ! -e "$wrong" ] || wrongs+=("$wrong")
+	done
+	[ "${#wrongs[@]}" -gt 0 ] && r=0 || r=1
+	ok "$r" "$name: it has wrong solutions to grade (${#wrongs[@]} $sol/wrong-*.patch)"
+	[ "$r" -eq 0 ] || diag "no $sol/wrong-*.patch: add one that games the count or breaks the data"
+	for wrong in "${wrongs[@]}"; do
+		graded "$tmp/wrong" 600 "$ch" "$ex" "$wrong"
 		TAP_ERR=$tmp/wrong
 		read -r got total <<< "$(score "$tmp/wrong")"
 		[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] &&
@@ -90,9 +108,8 @@ mkdir -p "$tmp/a/${file%/*}" "$tmp/b/${file%/*}"
 { echo "/* not in chapter $ch's kernel */"; cat "$BUILD/ch$ch/$file"; } > "$tmp/a/$file"
 { echo "/* not in chapter $ch's kernel */"; echo "/* changed */"; cat "$BUILD/ch$ch/$file"; } > "$tmp/b/$file"
 (cd "$tmp" && diff -u "a/$file" "b/$file" > stale.patch) || true
-rc=0
 TAP_ERR=$tmp/out
-timeout 300 "$grade" "$ch" "$ex" "$tmp/stale.patch" > "$tmp/out" 2>&1 || rc=$?
+graded "$tmp/out" 300 "$ch" "$ex" "$tmp/stale.patch"
 grep -q "^grade: the patch does not apply to chapter $ch's kernel" "$tmp/out" &&
 	[ "$(score "$tmp/out")" = "0 $n" ] && [ "$rc" -eq 1 ] && r=0 || r=1
 ok "$r" "a patch that does not apply: one clear message, Score: 0/$n, exit 1"
@@ -104,8 +121,7 @@ ok "$r" "a patch that does not apply is not built or booted"
 cp "$BUILD/ch$ch/$file" "$tmp/a/$file"
 { cat "$BUILD/ch$ch/$file"; echo '#error "broken on purpose by 70-exercises.t"'; } > "$tmp/b/$file"
 (cd "$tmp" && diff -u "a/$file" "b/$file" > broken.patch) || true
-rc=0
-timeout 600 "$grade" "$ch" "$ex" "$tmp/broken.patch" > "$tmp/out" 2>&1 || rc=$?
+graded "$tmp/out" 600 "$ch" "$ex" "$tmp/broken.patch"
 grep -q '^grade: the kernel does not build' "$tmp/out" &&
 	grep -q 'broken on purpose' "$tmp/out" &&
 	[ "$(score "$tmp/out")" = "0 $n" ] && [ "$rc" -eq 1 ] && r=0 || r=1
@@ -117,8 +133,7 @@ cp "$BUILD/ch$ch/$file" "$tmp/a/$file"
 awk '{ print } /^int setup_signal_stack_si\(/ { f = 1 } f && /^{/ { print "\tfor (;;)\n\t\tcpu_relax();"; f = 0 }' \
 	"$BUILD/ch$ch/$file" > "$tmp/b/$file"
 (cd "$tmp" && diff -u "a/$file" "b/$file" > hang.patch) || true
-rc=0
-GRADE_BOOT_TIMEOUT=15 timeout 600 "$grade" "$ch" "$ex" "$tmp/hang.patch" > "$tmp/out" 2>&1 || rc=$?
+GRADE_BOOT_TIMEOUT=15 graded "$tmp/out" 600 "$ch" "$ex" "$tmp/hang.patch"
 read -r got total <<< "$(score "$tmp/out")"
 [ "$rc" -eq 1 ] && [ "${total:-0}" -eq "$n" ] && [ "${got:-$n}" -lt "$n" ] &&
 	grep -q 'timeout after 15 s' "$tmp/out" && r=0 || r=1
@@ -144,8 +159,7 @@ for dir in "${exercises[@]}"; do
 	ch=$((10#${ch#ch}))
 	n=$("$dir/check" --list | wc -l)
 	printf -- '--- a/no/such/file\n+++ b/no/such/file\n@@ -1 +1 @@\n-a\n+b\n' > "$tmp/repo.patch"
-	rc=0
-	timeout 300 "$grade" "$ch" "${name#*/}" "$tmp/repo.patch" > "$tmp/out" 2>&1 || rc=$?
+	graded "$tmp/out" 300 "$ch" "${name#*/}" "$tmp/repo.patch"
 	[ "$rc" -eq 1 ] && grep -q 'does not apply to the repository' "$tmp/out" &&
 		[ "$(score "$tmp/out")" = "0 $n" ] && r=0 || r=1
 	ok "$r" "$name: a patch that does not apply to the repository: a message, Score: 0/$n"
