@@ -164,14 +164,16 @@ static void check(struct tally *t, const char *buf, ssize_t n, long count,
 		t->dup++;
 }
 
-/* print the tally; 0 if all @count came in once and intact */
-/* one datagram into buf; -1 when the receive timeout ran out */
-static ssize_t recv_one(int fd, char *buf, size_t len)
+/*
+ * one datagram into buf; -1 when the receive timeout ran out (or, with
+ * MSG_DONTWAIT in flags, when none is queued)
+ */
+static ssize_t recv_one(int fd, char *buf, size_t len, int flags)
 {
 	ssize_t n;
 
 	for (;;) {
-		n = recv(fd, buf, len, 0);
+		n = recv(fd, buf, len, flags);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -181,6 +183,7 @@ static ssize_t recv_one(int fd, char *buf, size_t len)
 	}
 }
 
+/* print the tally; 0 if all @count came in once and intact */
 static int report(const struct tally *t, long count)
 {
 	printf("received %ld\n", t->got);
@@ -239,7 +242,7 @@ static int do_recv(struct sockaddr_in *from, long count, long size)
 	if (send(fd, req, (size_t)n, 0) != n)
 		fail("send (the request)");
 	while (t.got < count) {
-		n = recv_one(fd, buf, sizeof(buf));
+		n = recv_one(fd, buf, sizeof(buf), 0);
 		if (n < 0)
 			break;
 		check(&t, buf, n, count, size);
@@ -255,23 +258,6 @@ static void on_sender_done(int sig)
 {
 	(void)sig;
 	sender_done = 1;
-}
-
-/* one datagram for the sink; -1 when none came in time, or none is
- * queued once the sender is done */
-static ssize_t sink_one(int fd, char *buf, size_t len)
-{
-	ssize_t n;
-
-	for (;;) {
-		n = recv(fd, buf, len, sender_done ? MSG_DONTWAIT : 0);
-		if (n >= 0)
-			return n;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return -1;
-		if (errno != EINTR)
-			fail("recv");
-	}
 }
 
 /* on the host: take the datagrams of a "send" and check them */
@@ -298,7 +284,8 @@ static int do_sink(struct sockaddr_in *me, long count, long size)
 	for (;;) {
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) < 0)
 			fail("setsockopt(SO_RCVTIMEO)");
-		n = sink_one(fd, buf, sizeof(buf));
+		/* once the sender is done, only what is queued */
+		n = recv_one(fd, buf, sizeof(buf), sender_done ? MSG_DONTWAIT : 0);
 		if (n < 0)
 			break;
 		check(&t, buf, n, count, size);
