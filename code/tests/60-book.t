@@ -5,8 +5,6 @@
 # every failure of the filter is one clear error line; a headless Chromium
 # finds no broken image, link or anchor; the real book and the solutions
 # book build too.
-# lane: 2
-# (run-tests: beside the booting tests, on the last CPU: this file renders)
 # shellcheck disable=SC2016  # markdown code fences inside single quotes
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
