@@ -9,12 +9,23 @@
 # see the net workload's net_sweep), are left out of the panels; with
 # --sweep, plot.sh draws them instead, as one line per target: what was
 # received against what was offered, on log scales.
+#
+# With --native, plot.sh draws each target's speed as a fraction of the
+# native host's in the same file, on a log scale, one panel per metric
+# that has a native row: the median over native's median for a rate
+# (IOPS, MB/s, packets/s...), native's median over the median for a
+# time (s, us/op...), so that higher is faster in both.  A line marks 1,
+# native itself.  For results where UML and native differ by orders of
+# magnitude, whose bars would otherwise be too short to read.
 set -euo pipefail
 export LC_ALL=C
 die() { echo "plot: error: $*" >&2; exit 1; }
-sweep=0
-[ "${1:-}" != --sweep ] || { sweep=1; shift; }
-[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep] CSV SVG" >&2; exit 2; }
+sweep=0 native=0
+case "${1:-}" in
+--sweep) sweep=1; shift ;;
+--native) native=1; shift ;;
+esac
+[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep | --native] CSV SVG" >&2; exit 2; }
 csv=$1 svg=$(realpath -m "$2")
 [ -r "$csv" ] || die "cannot read $csv"
 command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
@@ -100,6 +111,63 @@ if [ "$sweep" = 1 ]; then
 		printf 'plot %s' "${clauses[0]}"
 		printf ', \\\n     %s' "${clauses[@]:1}"
 		echo
+	} > "$tmp/plot.gp"
+	gnuplot_run
+	exit 0
+fi
+
+if [ "$native" = 1 ]; then
+	# one data file per metric with a native row: "index target ratio
+	# ratio-of-min ratio-of-max colour" for every other target
+	awk -F, -v dir="$tmp" '
+		function colour(t,  n) {
+			if (t == "upstream") return 15107630
+			if (t == "qemu") return 9067704
+			n = substr(t, 3, 1) + 0
+			if (n <= 1) return 10467286
+			return n <= 3 ? 5998272 : 2314383
+		}
+		function time_unit(u) { return u ~ /^(s|ms|us|ns)(\/|$)/ }
+		NR == FNR { if (FNR > 1 && $4 == "native" && $5 > 0) nat[$2] = $5; next }
+		FNR > 1 && ($2 in nat) && $4 != "native" && $5 > 0 && $2 !~ /-at-[0-9]+k(-|$)/ {
+			if (!($2 in idx)) { idx[$2] = ++nm; names[nm] = $2 }
+			f = dir "/m" idx[$2] ".dat"
+			if (time_unit($3))
+				printf "%d \"%s\" %.6g %.6g %.6g %d\n", ++count[$2], $4,
+					nat[$2] / $5, nat[$2] / $7, nat[$2] / $6, colour($4) > f
+			else
+				printf "%d \"%s\" %.6g %.6g %.6g %d\n", ++count[$2], $4,
+					$5 / nat[$2], $6 / nat[$2], $7 / nat[$2], colour($4) > f
+		}
+		END { for (i = 1; i <= nm; i++) print i, names[i] > (dir "/metrics") }' "$csv" "$csv"
+	[ -s "$tmp/metrics" ] || die "$csv has no metric with a native row"
+	n=$(wc -l < "$tmp/metrics")
+	cols=$((n < 3 ? n : 3))
+	rows=$(((n + cols - 1) / cols))
+	title="$(basename "$csv" .csv): speed as a fraction of native (log scale)"
+	{
+		echo "set terminal svg size $((cols * 330)),$((rows * 260 + 30)) font 'sans,11' background '#ffffff'"
+		echo "set output '$svg'"
+		echo "set multiplot layout $rows,$cols title '$title' noenhanced font 'sans,13'"
+		echo "set style fill solid 0.85 border -1"
+		echo "set boxwidth 0.6"
+		echo "set grid ytics lc rgb '#dddddd'"
+		echo "unset key"
+		echo "set xtics nomirror rotate by -30 scale 0"
+		echo "set ytics nomirror"
+		echo "set logscale y"
+		echo "set format y '%g'"
+		echo "set yrange [0.001:2]"
+		echo "set ylabel 'fraction of native' noenhanced"
+		while read -r i name; do
+			echo "set title '$name' noenhanced"
+			echo "set xrange [0.4:*]"
+			echo "plot 'm$i.dat' using 1:3:(0.6):6:xtic(2) with boxes lc rgb variable, \\"
+			echo "     '' using 1:3:4:5 with yerrorbars lc rgb '#333333' ps 0, \\"
+			echo "     1 with lines lc rgb '#3c9a47' dt 2, \\"
+			echo "     '' using 1:3:(sprintf('%.3g', \$3)) with labels offset 0,0.6 font ',8'"
+		done < "$tmp/metrics"
+		echo "unset multiplot"
 	} > "$tmp/plot.gp"
 	gnuplot_run
 	exit 0

@@ -76,6 +76,20 @@ rc=0
 "$FASTUML_ROOT/code/bench/plot.sh" --sweep "$tmp/out/net.csv" "$tmp/sweep.svg" 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 0 ] && grep -q 'received against offered' "$tmp/sweep.svg" && grep -q "'ch1'\|>ch1<" "$tmp/sweep.svg"
 ok $? "plot.sh --sweep draws the net workload's rate sweep as SVG"
+# --native: a time's ratio is native over the target (higher is faster),
+# checked on a two-row file whose ratio is known (0.25)
+rc=0
+printf '%s\n' 'workload,metric,unit,target,median,min,max,runs,kernel,accel,pinned,commit,cpu,date' \
+	'exec,forkexec,us/op,ch1,400,400,400,1,k,-,0,c,cpu,d' \
+	'exec,forkexec,us/op,native,100,100,100,1,k,-,0,c,cpu,d' > "$tmp/ratio.csv"
+"$FASTUML_ROOT/code/bench/plot.sh" --native "$tmp/ratio.csv" "$tmp/ratio.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'fraction of native' "$tmp/ratio.svg" && grep -q '>0\.25<' "$tmp/ratio.svg"
+ok $? "plot.sh --native draws a time as native's over the target's (0.25 here)"
+rc=0
+grep -v ',native,' "$tmp/ratio.csv" > "$tmp/nonative.csv"
+"$FASTUML_ROOT/code/bench/plot.sh" --native "$tmp/nonative.csv" "$tmp/none.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q 'no metric with a native row' "$tmp/err"
+ok $? "plot.sh --native on results without a native row: one error line"
 rc=0
 "$FASTUML_ROOT/code/bench/plot.sh" --sweep "$tmp/out/exec.csv" "$tmp/none.svg" 2> "$tmp/err" || rc=$?
 [ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q 'has no rate sweep' "$tmp/err"
