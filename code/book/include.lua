@@ -487,7 +487,8 @@ local function csv_table(el, what)
         for _, c in ipairs(cols) do
           local v = row[c.i]
           if not tonumber(v) then numeric[c.i] = false end
-          if formats[c.i] then
+          -- "-" is a results file's "not applicable": shown as it is
+          if formats[c.i] and v ~= "-" then
             local num = tonumber(v)
             if not num then die(what, path .. ": " .. c.name .. " value '" .. v .. "' is not a number") end
             local ok, s = pcall(string.format, formats[c.i], num)
