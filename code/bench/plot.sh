@@ -141,12 +141,14 @@ if [ "$native" = 1 ]; then
 		}
 		END { for (i = 1; i <= nm; i++) print i, names[i] > (dir "/metrics") }' "$csv" "$csv"
 	[ -s "$tmp/metrics" ] || die "$csv has no metric with a native row"
+	# two panels a row (not three): the figure keeps its text legible at
+	# the book's text width
 	n=$(wc -l < "$tmp/metrics")
-	cols=$((n < 3 ? n : 3))
+	cols=$((n < 2 ? n : 2))
 	rows=$(((n + cols - 1) / cols))
 	title="$(basename "$csv" .csv): speed as a fraction of native (log scale)"
 	{
-		echo "set terminal svg size $((cols * 330)),$((rows * 260 + 30)) font 'sans,11' background '#ffffff'"
+		echo "set terminal svg size $((cols * 330)),$((rows * 230 + 30)) font 'sans,11' background '#ffffff'"
 		echo "set output '$svg'"
 		echo "set multiplot layout $rows,$cols title '$title' noenhanced font 'sans,13'"
 		echo "set style fill solid 0.85 border -1"
