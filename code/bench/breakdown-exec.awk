@@ -1,45 +1,15 @@
 # breakdown-exec.awk: the CPU timeline of a 'perf script' of breakdown-exec's
 # trace, cut into classes per fork+exec.  Run by code/bench/breakdown-exec:
-#   awk -v linux=KERNEL -v us_iter=US -f breakdown-exec.awk unistd_64.h EVENTS EVENTS
-# First file: system call numbers (#define __NR_name nr).  The events are
-# read twice: the first pass finds the UML process tree (the exec of
+#   awk -v linux=KERNEL -f perf-events.awk -f breakdown-exec.awk \
+#       unistd_64.h EVENTS EVENTS
+# (perf-events.awk reads the system call numbers and parses the events.)
+# The events are read twice: the first pass finds the UML process tree (the exec of
 # KERNEL and its forks) and the host processes the UML kernel creates for
 # new guest address spaces (two per fork+exec: one for the child's copy
 # of the parent's, one for the new program's); the second cuts the time
 # between the 10th and the 90th percentile of those creations into
 # slices.  Prints "class|NAME|CALLS|US" and "count|NAME|CALLS" per
 # fork+exec, and "loop|US" (the guest's own time per iteration, traced).
-
-BEGIN { pass = 0 }
-FNR == 1 { pass++ }
-
-pass == 1 {
-	if ($1 == "#define" && $2 ~ /^__NR_/) { n = $2; sub(/^__NR_/, "", n); name[$3] = n }
-	next
-}
-
-# "comm tid [cpu] secs: event: details"; comm may hold spaces
-{
-	for (i = 2; i <= NF - 2; i++) if ($i ~ /^\[[0-9]+\]$/) break
-	if (i > NF - 2) next
-	tid = $(i - 1); ts = $(i + 1); ev = $(i + 2)
-	sub(/:$/, "", ts); sub(/:$/, "", ev)
-	ts += 0
-	rest = substr($0, index($0, $(i + 2)) + length($(i + 2)))
-	sub(/^ +/, "", rest)
-}
-
-function arg(s, i,  a) {
-	# "NR 101 (1f, be1, 0, 0, 1e, 77ec2558)": the i-th argument, hex
-	a = s; sub(/^[^(]*\(/, "", a); sub(/\).*/, "", a)
-	split(a, av, /, */)
-	return av[i]
-}
-function field(s, k,  v) {
-	if (!match(s, k "=[^ ]+")) return ""
-	v = substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1)
-	return v
-}
 
 pass == 2 {
 	if (ev == "sched:sched_process_exec" && field(rest, "filename") == linux && root == "") {
@@ -83,19 +53,11 @@ pass == 3 && FNR == 1 {
 	lo = ft[i0]; hi = ft[i1]; spaces = i1 - i0
 	ops = spaces / 2
 	cur = ""; last = ""
-	split("guest traps (ptrace SYSEMU resumes)|page faults sent to the stub (PTRACE_CONT with SIGSEGV)|other resumes (PTRACE_CONT)|stops taken (wait4 returning a pid)|new host processes|SIGSEGV deliveries|timer signal deliveries", zero, "|")
-	for (i in zero) cnt[zero[i]] = 0
+	count_from_zero("guest traps (ptrace SYSEMU resumes)|page faults sent to the stub (PTRACE_CONT with SIGSEGV)|other resumes (PTRACE_CONT)|stops taken (wait4 returning a pid)|new host processes|SIGSEGV deliveries|timer signal deliveries")
 }
 
 pass == 3 {
-	# the slice since the last event belongs to the task that ran
-	if (last != "" && cur != "") {
-		a = last < lo ? lo : last; b = ts > hi ? hi : ts
-		if (b > a) {
-			st = (cur in insys) ? insys[cur] : "user"
-			time[role(cur), st] += b - a
-		}
-	}
+	take_slice()
 	inw = ts >= lo && ts < hi
 	cur = tid
 	if (ev == "raw_syscalls:sys_enter") {
@@ -131,19 +93,7 @@ pass == 3 {
 
 END {
 	if (pass < 3 || ops == 0) exit 1
-	for (k in time) {
-		split(k, p, SUBSEP)
-		c = class(p[1], p[2]); us[c] += time[k] * 1e6
-		total += time[k] * 1e6
-	}
-	for (k in calls) {
-		split(k, p, SUBSEP)
-		c = class(p[1], p[2]); nc[c] += calls[k]
-	}
-	for (c in us) {
-		printf "class|%s|%s|%.3f\n", c, (c in nc) ? sprintf("%.3f", nc[c] / ops) : "-", us[c] / ops
-	}
-	for (c in cnt) printf "count|%s|%.3f\n", c, cnt[c] / ops
+	print_classes(ops)
 	printf "count|fork+exec cycles in the window|%d\n", ops
 	printf "loop|%.3f\n", (hi - lo) * 1e6 / ops
 }

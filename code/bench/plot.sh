@@ -116,6 +116,21 @@ if [ "$sweep" = 1 ]; then
 	exit 0
 fi
 
+# panels_head COLS ROWS PANEL_HEIGHT TITLE: the gnuplot lines that start
+# a figure of COLS x ROWS bar panels (TITLE: the multiplot's title and
+# its options)
+panels_head() {
+	echo "set terminal svg size $(($1 * 330)),$(($2 * $3 + 30)) font 'sans,11' background '#ffffff'"
+	echo "set output '$svg'"
+	echo "set multiplot layout $2,$1 title $4 font 'sans,13'"
+	echo "set style fill solid 0.85 border -1"
+	echo "set boxwidth 0.6"
+	echo "set grid ytics lc rgb '#dddddd'"
+	echo "unset key"
+	echo "set xtics nomirror rotate by -30 scale 0"
+	echo "set ytics nomirror"
+}
+
 if [ "$native" = 1 ]; then
 	# one data file per metric with a native row: "index target ratio
 	# ratio-of-min ratio-of-max colour" for every other target
@@ -148,15 +163,7 @@ if [ "$native" = 1 ]; then
 	rows=$(((n + cols - 1) / cols))
 	title="$(basename "$csv" .csv): speed as a fraction of native (log scale)"
 	{
-		echo "set terminal svg size $((cols * 330)),$((rows * 230 + 30)) font 'sans,11' background '#ffffff'"
-		echo "set output '$svg'"
-		echo "set multiplot layout $rows,$cols title '$title' noenhanced font 'sans,13'"
-		echo "set style fill solid 0.85 border -1"
-		echo "set boxwidth 0.6"
-		echo "set grid ytics lc rgb '#dddddd'"
-		echo "unset key"
-		echo "set xtics nomirror rotate by -30 scale 0"
-		echo "set ytics nomirror"
+		panels_head "$cols" "$rows" 230 "'$title' noenhanced"
 		echo "set logscale y"
 		echo "set format y '%g'"
 		echo "set yrange [0.001:2]"
@@ -201,15 +208,7 @@ cols=$((n < 3 ? n : 3))
 rows=$(((n + cols - 1) / cols))
 title=$(basename "$csv" .csv)
 {
-	echo "set terminal svg size $((cols * 330)),$((rows * 260 + 30)) font 'sans,11' background '#ffffff'"
-	echo "set output '$svg'"
-	echo "set multiplot layout $rows,$cols title '$title' font 'sans,13'"
-	echo "set style fill solid 0.85 border -1"
-	echo "set boxwidth 0.6"
-	echo "set grid ytics lc rgb '#dddddd'"
-	echo "unset key"
-	echo "set xtics nomirror rotate by -30 scale 0"
-	echo "set ytics nomirror"
+	panels_head "$cols" "$rows" 260 "'$title'"
 	echo "set yrange [0:*]"
 	while read -r i name unit; do
 		echo "set title '$name' noenhanced"
