@@ -43,6 +43,24 @@ ok $? "the timeout is reported"
 ok "$rc" "the timeout is enforced promptly"
 is "$(leftovers)" "" "after the timeout no UML process or /dev/shm file is left"
 
+# a signal to uml-run while the guest runs: the signal's status, and the
+# UML process tree goes with it
+"$run" -- 'sleep 1000' > "$tmp/term.out" 2> "$tmp/term.err" &
+runpid=$!
+for _ in $(seq 300); do
+	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
+	sleep 0.1
+done
+sleep 3
+kill -TERM "$runpid"
+rc=0
+wait "$runpid" || rc=$?
+is "$rc" 143 "SIGTERM to uml-run while the guest runs: exit status 143"
+TAP_ERR=$tmp/term.err
+grep -q 'stopped by a signal' "$tmp/term.err"
+ok $? "... and it says so"
+is "$(leftovers)" "" "after SIGTERM no UML process or /dev/shm file is left"
+
 run_case crash -a 'init=/nonexistent' -- true
 is "$rc" 125 "a guest that never reports a status gives 125"
 grep -q 'reported no exit status' "$tmp/crash.err"
