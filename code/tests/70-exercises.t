@@ -3,94 +3,18 @@
 # solution scores full under make grade; grading a patch that does not
 # apply or does not build gives a clear message and a zero score.
 # lane: 2
-# (run-tests: beside the other tests, on the last CPU: grading compiles)
+# (run-tests: beside the other tests, on the last CPU: grading compiles.
+# It shares the exercises with 71-exercises.t, which lane 1 runs after
+# its own tests: see lib/exercises.sh.)
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 cd "$FASTUML_ROOT" || bail "no project root"
-grade=$S/grade
+# shellcheck source=code/tests/lib/exercises.sh
+. "$(dirname "$0")/lib/exercises.sh"
+tmp=$ex_tmp
 
-mapfile -t exercises < <(find exercises -mindepth 2 -maxdepth 2 -type d | sort)
-[ "${#exercises[@]}" -gt 0 ] || bail "no exercises under exercises/"
-chapters=$(printf '%s\n' "${exercises[@]}" | sed 's|exercises/ch0*\([0-9]*\)/.*|ch\1|' | sort -u)
-# shellcheck disable=SC2086
-need_kernels $chapters
-need_rootfs
-tmp=$(mktemp -d "$BUILD/exercises.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-# graded OUT LIMIT ARGS...: grade ARGS, at most LIMIT seconds, its output
-# in OUT and its exit status in rc; its time goes to the log
-# build/logs/70-exercises.times (for the reader; no test depends on it)
-times=$BUILD/logs/70-exercises.times
-mkdir -p "${times%/*}"
-: > "$times"
-graded() {
-	local out=$1 limit=$2 t0=$EPOCHREALTIME
-	shift 2
-	rc=0
-	timeout "$limit" "$grade" "$@" > "$out" 2>&1 || rc=$?
-	awk -v a="$t0" -v b="$EPOCHREALTIME" -v w="${*//$FASTUML_ROOT\//}" -v s="$(score "$out")" \
-		'BEGIN { printf "%7.1f s  grade %s  (score %s)\n", b - a, w, s }' >> "$times"
-}
-
-# score FILE: "X Y" from the "Score: X/Y" line of a grade run
-score() {
-	sed -n 's|^Score: \([0-9]*\)/\([0-9]*\)$|\1 \2|p' "$1" | tail -n1
-}
-
-for dir in "${exercises[@]}"; do
-	name=${dir#exercises/}
-	ch=${name%%/*}
-	ch=${ch#ch}
-	ch=$((10#$ch))
-	ex=${name#*/}
-	sol=solutions/$name
-	missing=
-	for f in "$dir/README.md" "$dir/skeleton.patch" "$sol/README.md" "$sol/solution.patch"; do
-		[ -f "$f" ] || missing="$missing $f"
-	done
-	[ -x "$dir/check" ] || missing="$missing $dir/check (executable)"
-	is "$missing" "" "$name: task, skeleton, checker and solution exist"
-	check "$name: the checker passes shellcheck" shellcheck -x "$dir/check"
-	n=$("$dir/check" --list | wc -l)
-	[ "$n" -gt 0 ] && rc=0 || rc=1
-	ok "$rc" "$name: the checker names its checks ($n)"
-	grep -q 'TODO' "$dir/skeleton.patch" && rc=0 || rc=1
-	ok "$rc" "$name: the skeleton marks the student's work with TODO"
-
-	graded "$tmp/skel" 600 "$ch" "$ex"
-	TAP_ERR=$tmp/skel
-	read -r got total <<< "$(score "$tmp/skel")"
-	[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] && r=0 || r=1
-	ok "$r" "$name: the skeleton scores below full (${got:-?}/${total:-?}, exit $rc)"
-	[ "$r" -eq 0 ] || diag "$(cat "$tmp/skel")"
-	grep -q 'does not apply\|does not build' "$tmp/skel" && r=1 || r=0
-	ok "$r" "$name: the skeleton applies and builds"
-
-	graded "$tmp/sol" 600 "$ch" "$ex" "$sol/solution.patch"
-	read -r got total <<< "$(score "$tmp/sol")"
-	[ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$total" ] && [ "$total" -eq "$n" ] && r=0 || r=1
-	ok "$r" "$name: the solution scores full (${got:-?}/${total:-?}, exit $rc)"
-	[ "$r" -eq 0 ] || diag "$(cat "$tmp/sol")"
-
-	# wrong solutions: patches that game the count or break the data
-	wrongs=()
-	for wrong in "$sol"/wrong-*.patch; do
-		[ ! -e "$wrong" ] || wrongs+=("$wrong")
-	done
-	[ "${#wrongs[@]}" -gt 0 ] && r=0 || r=1
-	ok "$r" "$name: it has wrong solutions to grade (${#wrongs[@]} $sol/wrong-*.patch)"
-	[ "$r" -eq 0 ] || diag "no $sol/wrong-*.patch: add one that games the count or breaks the data"
-	for wrong in "${wrongs[@]}"; do
-		graded "$tmp/wrong" 600 "$ch" "$ex" "$wrong"
-		TAP_ERR=$tmp/wrong
-		read -r got total <<< "$(score "$tmp/wrong")"
-		[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] &&
-			! grep -q 'does not apply\|does not build' "$tmp/wrong" && r=0 || r=1
-		ok "$r" "$name: the wrong solution $(basename "$wrong") builds and scores below full (${got:-?}/${total:-?}, exit $rc)"
-		[ "$r" -eq 0 ] || diag "$(cat "$tmp/wrong")"
-	done
-done
+grade_queue
+diag "graded $graded_here exercises in this lane"
 
 # --- failure paths, on the first exercise that patches the kernel --------
 for dir in "${exercises[@]}"; do
