@@ -70,12 +70,12 @@ score() {
 # grade_exercise DIR: the exercise is complete, its skeleton scores below
 # full, its solution full, and each of its wrong solutions below full
 grade_exercise() {
-	local dir=$1 name ch ex sol missing f n got total r wrong wrongs
+	local dir=$1 name ch exercise sol missing f n got total r wrong wrongs
 	name=${dir#exercises/}
 	ch=${name%%/*}
 	ch=${ch#ch}
 	ch=$((10#$ch))
-	ex=${name#*/}
+	exercise=${name#*/}
 	sol=solutions/$name
 	missing=
 	for f in "$dir/README.md" "$dir/skeleton.patch" "$sol/README.md" "$sol/solution.patch"; do
@@ -90,7 +90,7 @@ grade_exercise() {
 	grep -q 'TODO' "$dir/skeleton.patch" && rc=0 || rc=1
 	ok "$rc" "$name: the skeleton marks the student's work with TODO"
 
-	graded "$ex_tmp/skel" 600 "$ch" "$ex"
+	graded "$ex_tmp/skel" 600 "$ch" "$exercise"
 	TAP_ERR=$ex_tmp/skel
 	read -r got total <<< "$(score "$ex_tmp/skel")"
 	[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] && r=0 || r=1
@@ -99,7 +99,7 @@ grade_exercise() {
 	grep -q 'does not apply\|does not build' "$ex_tmp/skel" && r=1 || r=0
 	ok "$r" "$name: the skeleton applies and builds"
 
-	graded "$ex_tmp/sol" 600 "$ch" "$ex" "$sol/solution.patch"
+	graded "$ex_tmp/sol" 600 "$ch" "$exercise" "$sol/solution.patch"
 	read -r got total <<< "$(score "$ex_tmp/sol")"
 	[ "$rc" -eq 0 ] && [ -n "$got" ] && [ "$got" -eq "$total" ] && [ "$total" -eq "$n" ] && r=0 || r=1
 	ok "$r" "$name: the solution scores full (${got:-?}/${total:-?}, exit $rc)"
@@ -114,7 +114,7 @@ grade_exercise() {
 	ok "$r" "$name: it has wrong solutions to grade (${#wrongs[@]} $sol/wrong-*.patch)"
 	[ "$r" -eq 0 ] || diag "no $sol/wrong-*.patch: add one that games the count or breaks the data"
 	for wrong in "${wrongs[@]}"; do
-		graded "$ex_tmp/wrong" 600 "$ch" "$ex" "$wrong"
+		graded "$ex_tmp/wrong" 600 "$ch" "$exercise" "$wrong"
 		TAP_ERR=$ex_tmp/wrong
 		read -r got total <<< "$(score "$ex_tmp/wrong")"
 		[ "$rc" -eq 1 ] && [ -n "$got" ] && [ "$got" -lt "$total" ] &&
