@@ -6,6 +6,8 @@
 # image with mke2fs -d: no root privileges, no loop devices.  The tree
 # holds a static busybox with its applet links, /sbin/fastuml-init,
 # Debian's fio, iperf3 and ethtool with every shared library they load,
+# coreutils' dynamically linked /usr/bin/true (the exec workload's
+# dynamic program),
 # our programs in /opt/fastuml/bin, a deterministic fixture tree with
 # its checksums, and a minimal /etc.  Each run rebuilds the tree and the
 # image (only the fixture is kept between runs while it is intact); the
@@ -136,7 +138,7 @@ copy_lib() {
 }
 
 libs=()
-for prog in /usr/bin/fio /usr/bin/iperf3 /usr/sbin/ethtool; do
+for prog in /usr/bin/fio /usr/bin/iperf3 /usr/sbin/ethtool /usr/bin/true; do
 	install -m 0755 "$prog" "$root$prog"
 	deps=$(ldd "$prog") || die "ldd $prog failed"
 	if grep -q 'not found' <<< "$deps"; then

@@ -3,6 +3,10 @@
 #
 #  - forkexec: fork + exec + wait of a small static program, in µs per
 #    iteration (code/guest/src/forkexec.c);
+#  - forkexec-dyn: the same with Debian's dynamically linked
+#    /usr/bin/true (coreutils; in the image with its libraries, and the
+#    host's own natively): the loader and libc's start-up, as most real
+#    programs have them;
 #  - find-exec: "find FIXTURE -type f -exec cat {} \;" over the fixture
 #    tree (2048 small files), one exec of cat per file (busybox find
 #    runs /proc/self/exe), in seconds;
@@ -22,6 +26,7 @@ exec_tree() { [ "$QUICK" = 1 ] && echo "$1/d00" || echo "$1"; }
 exec_script() {
 	cat << EOF
 $1/forkexec $3 $1/true 2>&1 | sed -n 's/.* \\([0-9.]*\\) us\\/iter$/metric forkexec \\1 us\\/op/p'
+$1/forkexec $3 /usr/bin/true 2>&1 | sed -n 's/.* \\([0-9.]*\\) us\\/iter$/metric forkexec-dyn \\1 us\\/op/p'
 $1/timeit find $2 -type f -exec cat {} \\; 2>&1 > /dev/null | sed -n 's/^timeit: \\([0-9.]*\\) s$/metric find-exec \\1 s/p'
 $1/timeit find $2 -type f -exec cat {} + 2>&1 > /dev/null | sed -n 's/^timeit: \\([0-9.]*\\) s$/metric find-batch \\1 s/p'
 EOF
@@ -50,5 +55,11 @@ wl_count() {
 	awk '{ s += $2 } END { printf "count forkexec.all %.4g calls/op\n", s }' "$WORK/fe"
 	for sc in ptrace wait4 mmap munmap mprotect; do
 		echo "count forkexec.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+	done
+	# shellcheck disable=SC2016  # $N expands in the guest
+	syscalls_per_op "$t" 20 60 '/opt/fastuml/bin/forkexec $N /usr/bin/true > /dev/null' > "$WORK/fe"
+	awk '{ s += $2 } END { printf "count forkexec-dyn.all %.4g calls/op\n", s }' "$WORK/fe"
+	for sc in ptrace wait4 mmap munmap mprotect; do
+		echo "count forkexec-dyn.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
 	done
 }
