@@ -50,16 +50,13 @@ wl_run() {
 # host system calls per fork+exec and per file of the find walk
 wl_count() {
 	local t=$1
-	# shellcheck disable=SC2016  # $N expands in the guest
-	syscalls_per_op "$t" 20 60 '/opt/fastuml/bin/forkexec $N /opt/fastuml/bin/true > /dev/null' > "$WORK/fe"
-	awk '{ s += $2 } END { printf "count forkexec.all %.4g calls/op\n", s }' "$WORK/fe"
-	for sc in ptrace wait4 mmap munmap mprotect; do
-		echo "count forkexec.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
-	done
-	# shellcheck disable=SC2016  # $N expands in the guest
-	syscalls_per_op "$t" 20 60 '/opt/fastuml/bin/forkexec $N /usr/bin/true > /dev/null' > "$WORK/fe"
-	awk '{ s += $2 } END { printf "count forkexec-dyn.all %.4g calls/op\n", s }' "$WORK/fe"
-	for sc in ptrace wait4 mmap munmap mprotect; do
-		echo "count forkexec-dyn.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+	local m prog sc
+	for m in forkexec:/opt/fastuml/bin/true forkexec-dyn:/usr/bin/true; do
+		prog=${m#*:} m=${m%%:*}
+		syscalls_per_op "$t" 20 60 "/opt/fastuml/bin/forkexec \$N $prog > /dev/null" > "$WORK/fe"
+		awk -v m="$m" '{ s += $2 } END { printf "count %s.all %.4g calls/op\n", m, s }' "$WORK/fe"
+		for sc in ptrace wait4 mmap munmap mprotect; do
+			echo "count $m.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+		done
 	done
 }

@@ -4,8 +4,9 @@
 # 71-exercises.t (lane 1, after lane 1's other tests).  Source it after
 # tap.sh, from the project root.
 #
-# The exercises are a queue that both files drain: run-tests makes one
-# directory (FASTUML_EXQ) with a file per exercise, and each file claims
+# The exercises are a queue that both files drain: run-tests names one
+# directory (FASTUML_EXQ), the first file to start fills it with a file
+# per exercise, and each file claims
 # the next one by moving it away (a rename succeeds for exactly one of
 # them), so that lane 1 takes over grading when its own tests are done
 # and the two lanes finish together.  A file run on its own (prove
@@ -22,16 +23,21 @@ ex_tmp=$(mktemp -d "$BUILD/exercises.XXXXXX")
 mkdir -p "$BUILD/logs"
 trap 'rm -rf "$ex_tmp"' EXIT
 
-# the queue: FASTUML_EXQ/todo/ holds one file per exercise, chNN--name
-if [ -z "${FASTUML_EXQ:-}" ]; then
-	FASTUML_EXQ=$ex_tmp/queue
-	mkdir -p "$FASTUML_EXQ/todo" "$FASTUML_EXQ/taken"
-	: > "$BUILD/logs/70-exercises.times"
+# the queue: FASTUML_EXQ/todo/ holds one file per exercise, chNN--name.
+# The first file to get here makes it, filled aside and then renamed into
+# place (the rename fails for the other one, once the queue exists).
+FASTUML_EXQ=${FASTUML_EXQ:-$ex_tmp/queue}
+if [ ! -d "$FASTUML_EXQ" ]; then
+	mkdir -p "$ex_tmp/new/todo" "$ex_tmp/new/taken"
 	for dir in "${exercises[@]}"; do
 		n=${dir#exercises/}
-		: > "$FASTUML_EXQ/todo/${n/\//--}"
+		: > "$ex_tmp/new/todo/${n/\//--}"
 	done
+	if mv -T "$ex_tmp/new" "$FASTUML_EXQ" 2> /dev/null; then
+		: > "$BUILD/logs/70-exercises.times"
+	fi
 fi
+[ -d "$FASTUML_EXQ/todo" ] || bail "no exercise queue at $FASTUML_EXQ"
 
 # claim: the next unclaimed exercise's directory in $claimed (empty when
 # the queue is drained)
