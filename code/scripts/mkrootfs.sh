@@ -1,7 +1,8 @@
 #!/bin/bash
 # mkrootfs.sh IMAGE: build the fastuml guest root filesystem image.
 #
-# Compiles the guest programs (code/guest/src/*.c) into build/guest/bin,
+# Compiles the guest programs (code/guest/src/*.c, and each directory
+# code/guest/src/NAME/ as one program NAME of its *.c) into build/guest/bin,
 # assembles the root tree in build/guest/root and turns it into an ext4
 # image with mke2fs -d: no root privileges, no loop devices.  The tree
 # holds a static busybox with its applet links, /sbin/fastuml-init,
@@ -59,12 +60,14 @@ fi
 command -v debugfs > /dev/null || need_pkg debugfs e2fsprogs
 
 # ---- our programs ----------------------------------------------------
-# compile SRC: build $bindir/NAME, keeping the old file (and its time)
-# when the result is the same, so that what depends on it is not redone
+# compile SRC: build $bindir/NAME from NAME.c or from the directory
+# NAME/, keeping the old file (and its time) when the result is the same,
+# so that what depends on it is not redone
 compile() {
-	local name
+	local name srcs=("$1")
 	name=$(basename "$1" .c)
-	gcc "${CFLAGS[@]}" -o "$bindir/.$name.new" "$1" || return 1
+	[ ! -d "$1" ] || srcs=("$1"/*.c)
+	gcc "${CFLAGS[@]}" -o "$bindir/.$name.new" "${srcs[@]}" || return 1
 	if cmp -s "$bindir/.$name.new" "$bindir/$name"; then
 		rm -f "$bindir/.$name.new"
 	else
@@ -74,8 +77,9 @@ compile() {
 
 mkdir -p "$bindir"
 pids=()
-for src in "$guest"/src/*.c; do
-	compile "$src" &
+for src in "$guest"/src/*.c "$guest"/src/*/; do
+	[ -e "$src" ] || continue	# a pattern that matched nothing
+	compile "${src%/}" &
 	pids+=("$!")
 done
 for pid in "${pids[@]}"; do

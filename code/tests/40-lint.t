@@ -20,7 +20,7 @@ done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for f in code/guest/src/*.c code/tools/*.c; do
+for f in code/guest/src/*.c code/guest/src/*/*.c code/tools/*.c; do
 	check "C11 -Wall -Wextra -Werror: $f" \
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -c -o "$tmp/$(basename "$f").o" "$f"
 done
