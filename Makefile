@@ -40,7 +40,7 @@ measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [
 figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep)
 	@for csv in images/ch*/*.csv; do \
 	  [ -e "$$csv" ] || continue; \
-	  case "$$csv" in */syscalls.csv | */breakdown.csv) continue ;; esac; \
+	  case "$$csv" in */syscalls.csv | */breakdown.csv | */faults.csv) continue ;; esac; \
 	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	  if grep -q '^[^,]*,[^,]*,[^,]*,native,' "$$csv"; then \
 	    code/bench/plot.sh --native "$$csv" "$${csv%.csv}-native.svg" && echo "figures: $${csv%.csv}-native.svg" || exit 1; \
