@@ -96,9 +96,17 @@ END {
 		tot[ph]++
 		all++
 	}
-	for (k in n)
-		printf "%s,%s,%.3f,%s\n", t, k, n[k] / cycles, prov
-	for (ph in tot)
-		printf "%s,%s,all,all,%.3f,%s\n", t, ph, tot[ph] / cycles, prov
+	# rows in a fixed order: phase, then segment, then code
+	np = split("parent,child,new program", phases, ",")
+	ns = split("ELF header,text,rodata,data,bss,heap,stack,other", segs, ",")
+	for (i = 1; i <= np; i++) {
+		for (j = 1; j <= ns; j++)
+			for (c = 1; c <= 2; c++) {
+				k = phases[i] "," segs[j] "," (c == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR")
+				if (k in n)
+					printf "%s,%s,%.3f,%s\n", t, k, n[k] / cycles, prov
+			}
+		printf "%s,%s,all,all,%.3f,%s\n", t, phases[i], tot[phases[i]] / cycles, prov
+	}
 	printf "%s,all,all,all,%.3f,%s\n", t, all / cycles, prov
 }

@@ -22,6 +22,9 @@ include.lua: the book's pandoc filter.  Nothing in the book is pasted:
   ```
       a table from a results CSV: columns to show (NAME or NAME=Label),
       rows to keep (COLUMN=V1|V2, all must match), printf formats.
+      pivot="target=median" spreads one column across: a column of
+      median for each target (in the order where= lists the targets),
+      one row for each distinct value of the other columns shown.
   ::: exercises
   :::
       the exercises of the chapter (exercises/chNN/*/README.md).
@@ -459,9 +462,25 @@ local function csv_table(el, what)
   for _, f in ipairs(split(a.where or "", ",")) do
     local name, values = f:match("^([^=]+)=(.*)$")
     if not name then die(what, 'where="' .. f .. '" is not COLUMN=VALUE[|VALUE...]') end
-    local set = {}
-    for _, v in ipairs(split(values, "|")) do set[v] = true end
-    filters[#filters + 1] = { i = col(name), set = set }
+    local set, list = {}, split(values, "|")
+    for _, v in ipairs(list) do set[v] = true end
+    filters[#filters + 1] = { i = col(name), set = set, list = list }
+  end
+  -- pivot="KEY=VALUE": one column of VALUE for each KEY
+  local pivot
+  if a.pivot then
+    local key, val = a.pivot:match("^([^=]+)=(.+)$")
+    if not key then die(what, 'pivot="' .. a.pivot .. '" is not KEY=VALUE, e.g. target=median') end
+    pivot = { key = col(key), val = col(val), keys = {} }
+    for _, f in ipairs(filters) do
+      if f.i == pivot.key then pivot.keys = f.list end
+    end
+    if #pivot.keys == 0 then die(what, "pivot= needs where= to list the values of " .. key .. " in order") end
+    for _, c in ipairs(cols) do
+      if c.i == pivot.key or c.i == pivot.val then
+        die(what, "pivot= columns (" .. a.pivot .. ") must not be among columns=")
+      end
+    end
   end
   -- formats
   local formats = {}
@@ -472,6 +491,18 @@ local function csv_table(el, what)
   end
   local body, numeric = {}, {}
   for _, c in ipairs(cols) do numeric[c.i] = true end
+  local function cell(i, v)
+    -- "-" is a results file's "not applicable": shown as it is
+    if formats[i] and v ~= "-" then
+      local num = tonumber(v)
+      if not num then die(what, path .. ": " .. header[i] .. " value '" .. v .. "' is not a number") end
+      local ok, s = pcall(string.format, formats[i], num)
+      if not ok then die(what, "format " .. formats[i] .. " does not fit a number") end
+      v = s
+    end
+    return { pandoc.Plain({ pandoc.Str(v) }) }
+  end
+  local groups, order = {}, {}
   for r = 2, #rows do
     local row = rows[r]
     if not (#row == 1 and row[1] == "") then
@@ -483,22 +514,35 @@ local function csv_table(el, what)
         if not f.set[row[f.i]] then keep = false break end
       end
       if keep then
-        local cells = {}
+        local cells, key = {}, {}
         for _, c in ipairs(cols) do
           local v = row[c.i]
           if not tonumber(v) then numeric[c.i] = false end
-          -- "-" is a results file's "not applicable": shown as it is
-          if formats[c.i] and v ~= "-" then
-            local num = tonumber(v)
-            if not num then die(what, path .. ": " .. c.name .. " value '" .. v .. "' is not a number") end
-            local ok, s = pcall(string.format, formats[c.i], num)
-            if not ok then die(what, "format " .. formats[c.i] .. " does not fit a number") end
-            v = s
-          end
-          cells[#cells + 1] = { pandoc.Plain({ pandoc.Str(v) }) }
+          cells[#cells + 1] = cell(c.i, v)
+          key[#key + 1] = v
         end
-        body[#body + 1] = cells
+        if pivot then
+          local k = table.concat(key, "\0")
+          if not groups[k] then
+            groups[k] = { cells = cells, vals = {} }
+            order[#order + 1] = k
+          end
+          local pk = row[pivot.key]
+          if groups[k].vals[pk] then die(what, "two rows of " .. path .. " give " .. pk .. " for one table row") end
+          groups[k].vals[pk] = row[pivot.val]
+        else
+          body[#body + 1] = cells
+        end
       end
+    end
+  end
+  if pivot then
+    for _, k in ipairs(order) do
+      local cells = groups[k].cells
+      for _, pk in ipairs(pivot.keys) do
+        cells[#cells + 1] = cell(pivot.val, groups[k].vals[pk] or "-")
+      end
+      body[#body + 1] = cells
     end
   end
   if #body == 0 then die(what, "no row of " .. path .. " matches where=\"" .. (a.where or "") .. '"') end
@@ -507,6 +551,13 @@ local function csv_table(el, what)
     heads[#heads + 1] = { pandoc.Plain({ pandoc.Str(c.label) }) }
     aligns[#aligns + 1] = numeric[c.i] and pandoc.AlignRight or pandoc.AlignLeft
     widths[#widths + 1] = 0
+  end
+  if pivot then
+    for _, pk in ipairs(pivot.keys) do
+      heads[#heads + 1] = { pandoc.Plain({ pandoc.Str(pk) }) }
+      aligns[#aligns + 1] = pandoc.AlignRight
+      widths[#widths + 1] = 0
+    end
   end
   local caption = pandoc.read(el.text, "markdown").blocks
   local cap = caption[1] and caption[1].content or {}
@@ -585,14 +636,15 @@ end
 -- --- code blocks -------------------------------------------------------------
 
 local KNOWN = { kernel = 1, file = 1, ["function"] = 1, struct = 1, define = 1, region = 1,
-                occurrence = 1, patch = 1, show = 1, csv = 1, columns = 1, where = 1, format = 1 }
+                occurrence = 1, patch = 1, show = 1, csv = 1, columns = 1, where = 1, format = 1,
+                pivot = 1 }
 
 local function code_block(el)
   local a = el.attributes
   if el.classes:includes("table") and a.csv then
     local what = describe(el)
     for k in pairs(a) do
-      if not (k == "csv" or k == "columns" or k == "where" or k == "format") then
+      if not (k == "csv" or k == "columns" or k == "where" or k == "format" or k == "pivot") then
         die(what, "unknown attribute " .. k .. "= for a CSV table")
       end
     end
