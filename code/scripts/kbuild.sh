@@ -320,15 +320,27 @@ up_to_date() {
 
 # The directories our patches may change.  A dev tree holds real copies of
 # them (every other file is a hard link into the pristine tree, which must
-# never be written) and a git repository that tracks only them.
+# never be written) and a git repository that tracks only them, plus the
+# few files outside them that the series patches (outside_files).
 DEV_DIRS="arch/um arch/x86/um"
+
+# outside_files TARGET: the files outside $DEV_DIRS that TARGET's patches
+# change, one a line
+outside_files() {
+	local p
+	for p in $(series_patches "$1"); do
+		sed -n 's|^+++ b/||p' "$KERNEL_DIR/patches/$p"
+	done | sort -u | while read -r f; do
+		case "$f" in arch/um/* | arch/x86/um/*) ;; *) echo "$f" ;; esac
+	done
+}
 
 # dev_tree DIR TARGET: DIR becomes pristine 6.12 plus TARGET's patches, one
 # git commit each (git am), configured like the real build.  Edit files
 # under $DEV_DIRS (add new files with "git add -f"; "git commit -a"), and
 # "git format-patch -1" gives a series patch.
 dev_tree() {
-	local dir=$1 target=$2 p d
+	local dir=$1 target=$2 p d f extra
 	is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS)"
 	[ ! -e "$dir" ] || die "$dir exists; remove it or pick another directory"
 	series_check
@@ -339,14 +351,25 @@ dev_tree() {
 		rm -rf "${dir:?}/$d"
 		cp -a "$PRISTINE/$d" "$dir/$d"
 	done
+	# the files outside DEV_DIRS that the series changes: real copies
+	# too, so that neither git am nor an editor writes the pristine tree
+	extra=$(outside_files "$target")
+	for f in $extra; do
+		if [ -f "$PRISTINE/$f" ]; then
+			cp --remove-destination -p "$PRISTINE/$f" "$dir/$f"
+		else
+			extra=${extra/$f/} # a new file: git am makes it
+		fi
+	done
 	(
 		cd "$dir"
 		git init -q
 		# -f: Debian's top-level .gitignore ignores everything; new
 		# files need "git add -f" too
 		# shellcheck disable=SC2086
-		git add -f $DEV_DIRS && git -c user.name=fastuml -c user.email=fastuml@example.invalid \
-			commit -q -m "pristine $(kernel_version .)"
+		git add -f $DEV_DIRS $extra &&
+			git -c user.name=fastuml -c user.email=fastuml@example.invalid \
+				commit -q -m "pristine $(kernel_version .)"
 	) || die "cannot make a git repository in $dir"
 	for p in $(series_patches "$target"); do
 		(cd "$dir" && git -c user.name=fastuml -c user.email=fastuml@example.invalid \
@@ -355,7 +378,7 @@ dev_tree() {
 	done
 	mkdir -p "$dir/.fastuml"
 	configure "$dir" > /dev/null || die "cannot configure $dir"
-	note "$dir: pristine + $target's patches as git commits; edit only $DEV_DIRS"
+	note "$dir: pristine + $target's patches as git commits; edit only $DEV_DIRS${extra:+ and the other files the series changes}"
 	note "build it with: code/scripts/kbuild.sh --make $dir"
 }
 

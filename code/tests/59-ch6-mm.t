@@ -14,7 +14,7 @@
 #  - mmcheck cow and shared again with their files on an ext4 disk (page
 #    cache pages that came from a block device), which the host then
 #    checks with e2fsck;
-#  - forkexec 500 /opt/fastuml/bin/true: 500 address spaces made and
+#  - forkexec 2000 /opt/fastuml/bin/true: 2000 address spaces made and
 #    torn down, each program exits 0;
 #  - fpcheck sse and fpcheck avx: FP and vector state across switches,
 #    fork and signals (fpcheck uses AVX only where the host has it; never
@@ -40,7 +40,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 CHECKS="cow mprotect munmap shared mremap threads stale"
 EXT4_CHECKS="cow shared"
-FORKS=500
+FORKS=2000
 
 # Each step's output lines come back prefixed with "STEP| ", then
 # "STEP| STATUS n" with its exit status.

@@ -2,11 +2,13 @@
  * pagetouch: touch a given number of fresh memory pages, for the tests that
  * count the host work a guest page costs (code/tests/52-history-mm.t).
  *
- *   pagetouch PAGES [PROG [ARGS...]]
+ *   pagetouch [-f] PAGES [PROG [ARGS...]]
  *
  * Maps PAGES anonymous pages with MAP_POPULATE, so that the guest kernel
  * sets up every page table entry inside the one mmap() call, then writes
- * one word to each page and reads them all back.  With PROG, it then forks
+ * one word to each page, in address order, and reads them all back.
+ * With -f the mapping is not populated: each first write is a guest page
+ * fault (code/tests/59-ch6-mm.t, exercise ch06/anon-fault-around).  With PROG, it then forks
  * a child that executes PROG (a path) and waits for it: the fork copies a
  * process that holds PAGES more pages.  Its system calls do not depend on
  * PAGES: any host work that grows with PAGES is the price of getting those
@@ -59,10 +61,16 @@ int main(int argc, char **argv)
 {
 	unsigned long pages, i;
 	long page_size = sysconf(_SC_PAGESIZE);
+	int populate = MAP_POPULATE;
 	char *end, *mem;
 
+	if (argc > 1 && strcmp(argv[1], "-f") == 0) {
+		populate = 0;
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: pagetouch PAGES [PROG [ARGS...]]\n");
+		fprintf(stderr, "usage: pagetouch [-f] PAGES [PROG [ARGS...]]\n");
 		return 2;
 	}
 	errno = 0;
@@ -80,7 +88,7 @@ int main(int argc, char **argv)
 
 	mem = mmap(NULL, pages * (unsigned long)page_size,
 		   PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		   MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
 	if (mem == MAP_FAILED) {
 		perror("pagetouch: mmap");
 		return 1;

@@ -50,6 +50,21 @@ void check_mprotect(void)
 	fill(p, 0, 8, 5);
 	expect(p, 0, 8, 5, NULL, w);
 	xmunmap(p, 8);
+
+	/*
+	 * The first write to a page right below a read-only part that no
+	 * one has touched yet: whatever the kernel fills in around a fault
+	 * must keep the other part's rights.
+	 */
+	w = "a first write below untouched RO pages";
+	p = xmmap(NULL, 8, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	xmprotect(p + 4 * PG, 4, PROT_READ);
+	must_write(p + 3 * PG, pat(6, 3, 0), w);
+	must_fault(p + 4 * PG, 1, SEGV_ACCERR, w);
+	must_fault(p + 7 * PG + 8, 1, SEGV_ACCERR, w);
+	expect(p, 4, 4, 0, NULL, w);
+	xmunmap(p, 8);
 }
 
 /* ---- munmap ---------------------------------------------------------- */
@@ -87,6 +102,19 @@ void check_munmap(void)
 	xmunmap(p, 8);
 	must_fault(p + 7 * PG, 0, SEGV_MAPERR, "unmapped again");
 	close(fd);
+
+	/*
+	 * The first write to a page right below a hole: whatever the kernel
+	 * fills in around a fault must stay inside the mapping.
+	 */
+	w = "a first write below a hole";
+	p = xmmap(NULL, 8, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	xmunmap(p + 2 * PG, 4);
+	must_write(p + PG, pat(7, 1, 0), w);
+	must_fault(p + 2 * PG, 1, SEGV_MAPERR, w);
+	must_fault(p + 5 * PG + 8, 0, SEGV_MAPERR, w);
+	xmunmap(p, 8);
 }
 
 /* ---- mremap ---------------------------------------------------------- */
