@@ -16,6 +16,9 @@
 #    checks with e2fsck;
 #  - forkexec 2000 /opt/fastuml/bin/true: 2000 address spaces made and
 #    torn down, each program exits 0;
+#  - bigexec, 20 times: a static program with 8 MiB of read-only data
+#    (code/guest/src/bigexec.c) that checks every word of it, so every
+#    page of a large executable reaches the process right;
 #  - fpcheck sse and fpcheck avx: FP and vector state across switches,
 #    fork and signals (fpcheck uses AVX only where the host has it; never
 #    AVX-512, whose signal frames 6.12 gets wrong: see 10-smoke.t).
@@ -28,9 +31,9 @@
 
 need_kernels ch6 upstream
 need_rootfs
-# the image must hold the current mmcheck
-src=$FASTUML_ROOT/code/guest/src/mmcheck
-if [ ! -x "$BUILD/guest/bin/mmcheck" ] ||
+# the image must hold the current guest programs
+src=$FASTUML_ROOT/code/guest/src
+if [ ! -x "$BUILD/guest/bin/mmcheck" ] || [ ! -x "$BUILD/guest/bin/bigexec" ] ||
 	[ -n "$(find "$src" -newer "$BUILD/rootfs.img" -print -quit)" ]; then
 	"$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 || bail "guest image build failed"
 fi
@@ -41,6 +44,7 @@ trap 'rm -rf "$tmp"' EXIT
 CHECKS="cow mprotect munmap shared mremap threads stale"
 EXT4_CHECKS="cow shared"
 FORKS=2000
+BIGEXECS=20
 
 # Each step's output lines come back prefixed with "STEP| ", then
 # "STEP| STATUS n" with its exit status.
@@ -58,6 +62,7 @@ step mmcheck mmcheck all
 step ext4 mmcheck -d /tmp/ext4 '"$EXT4_CHECKS"'
 step umount umount /tmp/ext4
 step forkexec forkexec '"$FORKS"' /opt/fastuml/bin/true
+step bigexec sh -c "i=0; while [ \$i -lt '"$BIGEXECS"' ]; do bigexec || exit 1; i=\$((i + 1)); done"
 step sse fpcheck sse
 step avx fpcheck avx
 exit 0'
@@ -127,6 +132,10 @@ for kk in $(distinct_kernels ch6 upstream); do
 	[ "${n:-none}" = "$FORKS" ] || why forkexec
 	status "$k" forkexec "forkexec $FORKS true"
 	diag "$k: $(section forkexec | head -n 1)"
+	n=$(section bigexec | grep -cx 'bigexec: ok' || true)
+	is "$n" "$BIGEXECS" "$k: $BIGEXECS execs of bigexec (8 MiB of read-only data) each read their whole table right"
+	[ "$n" = "$BIGEXECS" ] || why bigexec
+	status "$k" bigexec "bigexec $BIGEXECS times"
 	for m in sse avx; do
 		has "$k" "$m" "fpcheck: ok" "fpcheck $m"
 		status "$k" "$m" "fpcheck $m"
