@@ -37,10 +37,13 @@ measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [
 	  $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(TARGETS),-t "$(TARGETS)")
 	$(if $(QUICK),,$(MAKE) figures)
 
-figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep)
+figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep; breakdown*.svg: time classes per target)
 	@for csv in images/ch*/*.csv; do \
 	  [ -e "$$csv" ] || continue; \
-	  case "$$csv" in */syscalls.csv | */breakdown.csv | */faults.csv) continue ;; esac; \
+	  case "$$csv" in */syscalls.csv | */faults.csv) continue ;; esac; \
+	  case "$$csv" in */breakdown*.csv) \
+	    code/bench/plot-breakdown.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
+	    continue ;; esac; \
 	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	  if grep -q '^[^,]*,[^,]*,[^,]*,native,' "$$csv"; then \
 	    code/bench/plot.sh --native "$$csv" "$${csv%.csv}-native.svg" && echo "figures: $${csv%.csv}-native.svg" || exit 1; \
