@@ -46,7 +46,7 @@ die() {
 for tool in apt-get apt-cache dpkg-deb od; do
 	command -v "$tool" > /dev/null || die "$tool not found (this needs a Debian host)"
 done
-if ! "$busybox" --list 2> /dev/null | grep -qx switch_root; then
+if ! "$busybox" --list 2> /dev/null | grep -x switch_root > /dev/null; then
 	die "$busybox with switch_root not found (apt-get install busybox-static)"
 fi
 

@@ -85,7 +85,7 @@ why() {
 # has K STEP LINE NAME: step STEP printed LINE
 has() {
 	local rc=0
-	section "$2" | grep -qxF "$3" || rc=1
+	section "$2" | grep -xF "$3" > /dev/null || rc=1
 	ok "$rc" "$1: $4"
 	[ "$rc" -eq 0 ] || why "$2"
 }
