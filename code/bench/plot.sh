@@ -204,7 +204,7 @@ awk -F, -v dir="$tmp" '
 [ -s "$tmp/metrics" ] || die "$csv has no rows"
 
 n=$(wc -l < "$tmp/metrics")
-cols=$((n < 3 ? n : 3))
+cols=$((n < 2 ? n : 2))
 rows=$(((n + cols - 1) / cols))
 title=$(basename "$csv" .csv)
 {

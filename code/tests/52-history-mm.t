@@ -31,6 +31,8 @@
 #         process holding P touched pages is copied by a fork.
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/mmcount.sh
+. "$(dirname "$0")/lib/mmcount.sh"
 
 need_kernels ch1 upstream
 need_rootfs
@@ -46,49 +48,6 @@ pages=$((reps * (large - small)))
 # allow pages/32 less than the exact figure, far above what a batched
 # design makes (upstream maps about half as many pages).
 slack=$((pages / 32))
-
-# wait4_errors FILE TID: failed wait4 calls of thread TID in a perf summary
-wait4_errors() {
-	awk -v want="$2" '
-		/^ [^ ].* \([0-9]+\), [0-9]+ events/ {
-			tid = $0; sub(/.*\(/, "", tid); sub(/\).*/, "", tid)
-			next
-		}
-		tid == want && NF == 8 && $1 == "wait4" { n += $3 }
-		END { print n + 0 }
-	' "$1"
-}
-
-# measure KERNEL NAME GUEST_COMMAND: run it under perf trace and print
-# "STOPS MMAPS"; prints "error" (and the reason as diagnostics) if the
-# run or the counting failed.  perf trace drops events when the machine is
-# too busy to drain its buffers (it writes "LOST n events!" into its
-# output) and the counts are then short: such a run is repeated.
-measure() {
-	local k=$1 name=$2 perf=$tmp/$1-$2.perf rc try main
-	for try in 1 2 3; do
-		rc=0
-		"$S/uml-run" -k "$k" -p "$perf" -- "$3" > "$tmp/out" 2> "$tmp/err" || rc=$?
-		if [ "$rc" -ne 0 ]; then
-			diag "$k: '$3' exited $rc" "$(tail -n 5 "$tmp/err")" >&2
-			echo error
-			return 0
-		fi
-		grep -q '^LOST [0-9]* events' "$perf" || break
-		diag "$k: perf trace lost events during '$3' (try $try of 3)" >&2
-		[ "$try" -lt 3 ] || { echo error; return 0; }
-	done
-	"$S/syscount" -t "$perf" > "$tmp/counts" || { echo error; return 0; }
-	main=$(awk '$3 == "ptrace" && $4 > max { max = $4; tid = $1 }
-		END { print tid }' "$tmp/counts")
-	[ -n "$main" ] || { echo error; return 0; }
-	awk -v main="$main" -v werr="$(wait4_errors "$perf" "$main")" '
-		$1 == main && $3 == "wait4" { stops += $4 }
-		$1 == main && $3 == "kill" { stops -= $4 }
-		$1 != main && $3 == "mmap" { mmaps += $4 }
-		END { print stops - werr, mmaps + 0 }
-	' "$tmp/counts"
-}
 
 # Measurements: for each kernel and operation, the difference large - small.
 declare -A d_stops d_mmaps

@@ -23,11 +23,16 @@
 #    fork and signals (fpcheck uses AVX only where the host has it; never
 #    AVX-512, whose signal frames 6.12 gets wrong: see 10-smoke.t).
 #
-# Then no UML process or /dev/shm file may be left.  Gates on the
+# Then the signature of the chapter's fault-around step: fewer host stops
+# per fork+exec on ch6 than on upstream (perf trace counts, two loop
+# lengths, lib/mmcount.sh).  Then no UML process or /dev/shm file may be
+# left.  Gates on the
 # programs' ok lines and exit statuses only; each boot's time is printed,
 # never tested.
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/mmcount.sh
+. "$(dirname "$0")/lib/mmcount.sh"
 
 need_kernels ch6 upstream
 need_rootfs
@@ -45,6 +50,9 @@ CHECKS="cow mprotect munmap shared mremap threads stale"
 EXT4_CHECKS="cow shared"
 FORKS=2000
 BIGEXECS=20
+# the signature's loop lengths, and the bound: ch6 makes about 0.72 of
+# upstream's stops, a kernel without 0022 1.0
+SIG_SHORT=20 SIG_LONG=120 SIG_RATIO=0.85
 
 # Each step's output lines come back prefixed with "STEP| ", then
 # "STEP| STATUS n" with its exit status.
@@ -141,6 +149,30 @@ for kk in $(distinct_kernels ch6 upstream); do
 		status "$k" "$m" "fpcheck $m"
 	done
 done
+# The signature of chapter 6's own step (0022, a page table of cached
+# file pages per read fault): a fork+exec of the static true takes about
+# a third fewer faults than on upstream, and each fault is about three
+# stops (the SIGSEGV, the stub's handler, the stub run that maps).
+# Stops per cycle from two loop lengths under perf trace (lib/mmcount.sh).
+bin=/opt/fastuml/bin
+declare -A per_cycle
+for k in ch6 upstream; do
+	read -r s1 _ < <(measure "$k" fe-short "$bin/forkexec $SIG_SHORT $bin/true > /dev/null")
+	read -r s2 _ < <(measure "$k" fe-long "$bin/forkexec $SIG_LONG $bin/true > /dev/null")
+	if [ "$s1" = error ] || [ "$s2" = error ]; then
+		ok 1 "$k: the fork+exec loops run under perf trace"
+		per_cycle[$k]=0
+		continue
+	fi
+	ok 0 "$k: the fork+exec loops run under perf trace"
+	per_cycle[$k]=$(awk -v a="$s1" -v b="$s2" -v n=$((SIG_LONG - SIG_SHORT)) 'BEGIN { printf "%.1f", (b - a) / n }')
+	diag "$k: ${per_cycle[$k]} host stops per fork+exec"
+done
+rc=1
+awk -v c="${per_cycle[ch6]}" -v u="${per_cycle[upstream]}" -v r="$SIG_RATIO" \
+	'BEGIN { exit !(c > 0 && u > 0 && c <= r * u) }' && rc=0
+ok "$rc" "ch6 takes at most $SIG_RATIO times upstream's host stops per fork+exec (${per_cycle[ch6]} against ${per_cycle[upstream]})"
+
 is "$(leftovers)" "" "no UML process or /dev/shm file of this checkout is left behind"
 
 done_testing
