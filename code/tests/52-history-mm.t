@@ -55,9 +55,9 @@ for k in ch1 upstream; do
 	for op in exec fork; do
 		extra=
 		[ "$op" = fork ] && extra=" $bin/true"
-		read -r s1 m1 < <(measure "$k" "$op-$small" \
+		read -r s1 m1 _ < <(measure "$k" "$op-$small" \
 			"$bin/forkexec $reps $bin/pagetouch $small$extra")
-		read -r s2 m2 < <(measure "$k" "$op-$large" \
+		read -r s2 m2 _ < <(measure "$k" "$op-$large" \
 			"$bin/forkexec $reps $bin/pagetouch $large$extra")
 		if [ "$s1" = error ] || [ "$s2" = error ]; then
 			ok 1 "$k: the $op operation runs under perf trace"

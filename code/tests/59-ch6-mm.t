@@ -19,14 +19,15 @@
 #  - bigexec, 20 times: a static program with 8 MiB of read-only data
 #    (code/guest/src/bigexec.c) that checks every word of it, so every
 #    page of a large executable reaches the process right;
-#  - fpcheck sse and fpcheck avx: FP and vector state across switches,
+#  - fpcheck sse and fpcheck avx: FP and vector state across switches
+#    between processes and between threads of one process, page faults,
 #    fork and signals (fpcheck uses AVX only where the host has it; never
 #    AVX-512, whose signal frames 6.12 gets wrong: see 10-smoke.t).
 #
-# Then the signature of the chapter's fault-around step: fewer host stops
-# per fork+exec on ch6 than on upstream (perf trace counts, two loop
-# lengths, lib/mmcount.sh).  Then no UML process or /dev/shm file may be
-# left.  Gates on the
+# Then the signatures of the chapter's steps past upstream: fewer host
+# stops per fork+exec, and fewer ptrace calls per guest system call, on
+# ch6 than on upstream (perf trace counts, lib/mmcount.sh).  Then no UML
+# process or /dev/shm file may be left.  Gates on the
 # programs' ok lines and exit statuses only; each boot's time is printed,
 # never tested.
 # shellcheck source=code/tests/lib/tap.sh
@@ -53,6 +54,25 @@ BIGEXECS=20
 # the signature's loop lengths, and the bound: ch6 makes about 0.72 of
 # upstream's stops, a kernel without 0022 1.0
 SIG_SHORT=20 SIG_LONG=120 SIG_RATIO=0.85
+# and for 0023: 5 ptrace calls per guest system call before, 3 after
+SIG_DD_SHORT=2000 SIG_DD_LONG=12000 SIG_PTRACE_MAX=3.5
+
+# 0023 leaves a task's FP registers in its host process while the UML
+# kernel handles a trap, and runs the stub there meanwhile (syscall_stub_flush,
+# the fault handler with its own save and restore around it): the stub
+# must not touch an FP or vector register.  Disassemble the stub section
+# of ch6's linked kernel.
+stub=$(nm "$BUILD/ch6/linux" 2> "$tmp/err" | awk '$3 == "__syscall_stub_start" { a = $1 }
+	$3 == "__syscall_stub_end" { b = $1 } END { if (a != "" && b != "") print "0x" a, "0x" b }')
+rc=1 fp_insns=unknown
+if [ -n "$stub" ]; then
+	objdump -d --start-address="${stub% *}" --stop-address="${stub#* }" "$BUILD/ch6/linux" \
+		2>> "$tmp/err" | awk -F'\t' 'NF >= 3 { print $3 }' > "$tmp/stub.s"
+	fp_insns=$(grep -cE '%([xyz]mm[0-9]|mm[0-7]\b|k[0-7]\b|st\b|st\()|^(f[a-z0-9]+|v[a-z0-9]+|[a-z]*mxcsr|x(save|rstor)[a-z0-9]*|emms) ' "$tmp/stub.s" || true)
+	[ "$(wc -l < "$tmp/stub.s")" -gt 20 ] && [ "$fp_insns" = 0 ] && rc=0
+fi
+ok "$rc" "ch6: the stub's code uses no FP or vector register ($(wc -l < "$tmp/stub.s" 2> /dev/null || echo 0) instructions, $fp_insns of them FP)"
+[ "$rc" -eq 0 ] || diag "nm/objdump:" "$(cat "$tmp/err")" "FP instructions:" "$(grep -E '%[xyz]mm|^f|^v' "$tmp/stub.s" 2> /dev/null | head -n 5)"
 
 # Each step's output lines come back prefixed with "STEP| ", then
 # "STEP| STATUS n" with its exit status.
@@ -149,29 +169,41 @@ for kk in $(distinct_kernels ch6 upstream); do
 		status "$k" "$m" "fpcheck $m"
 	done
 done
-# The signature of chapter 6's own step (0022, a page table of cached
-# file pages per read fault): a fork+exec of the static true takes about
-# a third fewer faults than on upstream, and each fault is about three
-# stops (the SIGSEGV, the stub's handler, the stub run that maps).
-# Stops per cycle from two loop lengths under perf trace (lib/mmcount.sh).
+# The signatures of chapter 6's own steps, from perf trace counts of
+# three boots per kernel (lib/mmcount.sh): A runs SIG_SHORT fork+execs
+# and SIG_DD_SHORT dd blocks, B more fork+execs, C more dd blocks, so
+# B - A is the fork+execs' and C - A the dd blocks' share.
+#  - 0022 (a page table of cached file pages per read fault): a fork+exec
+#    of the static true takes about a third fewer faults than on
+#    upstream, and each fault is about three stops (the SIGSEGV, the
+#    stub's handler, the stub run that maps): fewer stops per fork+exec.
+#  - 0023 (FP registers left in the host process): a guest system call
+#    (dd bs=1: a read and a write per block) takes 3 ptrace calls, not 5.
 bin=/opt/fastuml/bin
-declare -A per_cycle
+declare -A per_cycle per_call
+dd_cmd() { echo "dd if=/dev/zero of=/dev/null bs=1 count=$1 2> /dev/null"; }
 for k in ch6 upstream; do
-	read -r s1 _ < <(measure "$k" fe-short "$bin/forkexec $SIG_SHORT $bin/true > /dev/null")
-	read -r s2 _ < <(measure "$k" fe-long "$bin/forkexec $SIG_LONG $bin/true > /dev/null")
-	if [ "$s1" = error ] || [ "$s2" = error ]; then
-		ok 1 "$k: the fork+exec loops run under perf trace"
-		per_cycle[$k]=0
+	read -r sa _ pa < <(measure "$k" sig-a "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
+	read -r sb _ _ < <(measure "$k" sig-b "$bin/forkexec $SIG_LONG $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
+	read -r _ _ pc < <(measure "$k" sig-c "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_LONG")")
+	if [ "$sa" = error ] || [ "$sb" = error ] || [ -z "$pc" ]; then
+		ok 1 "$k: the fork+exec and dd loops run under perf trace"
+		per_cycle[$k]=0 per_call[$k]=0
 		continue
 	fi
-	ok 0 "$k: the fork+exec loops run under perf trace"
-	per_cycle[$k]=$(awk -v a="$s1" -v b="$s2" -v n=$((SIG_LONG - SIG_SHORT)) 'BEGIN { printf "%.1f", (b - a) / n }')
-	diag "$k: ${per_cycle[$k]} host stops per fork+exec"
+	ok 0 "$k: the fork+exec and dd loops run under perf trace"
+	per_cycle[$k]=$(awk -v a="$sa" -v b="$sb" -v n=$((SIG_LONG - SIG_SHORT)) 'BEGIN { printf "%.1f", (b - a) / n }')
+	per_call[$k]=$(awk -v a="$pa" -v c="$pc" -v n=$((2 * (SIG_DD_LONG - SIG_DD_SHORT))) 'BEGIN { printf "%.2f", (c - a) / n }')
+	diag "$k: ${per_cycle[$k]} host stops per fork+exec, ${per_call[$k]} ptrace calls per guest system call"
 done
 rc=1
 awk -v c="${per_cycle[ch6]}" -v u="${per_cycle[upstream]}" -v r="$SIG_RATIO" \
 	'BEGIN { exit !(c > 0 && u > 0 && c <= r * u) }' && rc=0
 ok "$rc" "ch6 takes at most $SIG_RATIO times upstream's host stops per fork+exec (${per_cycle[ch6]} against ${per_cycle[upstream]})"
+rc=1
+awk -v c="${per_call[ch6]}" -v u="${per_call[upstream]}" -v m="$SIG_PTRACE_MAX" \
+	'BEGIN { exit !(c > 0 && c <= m && u > m) }' && rc=0
+ok "$rc" "a guest system call takes at most $SIG_PTRACE_MAX ptrace calls on ch6, more on upstream (${per_call[ch6]} against ${per_call[upstream]})"
 
 is "$(leftovers)" "" "no UML process or /dev/shm file of this checkout is left behind"
 

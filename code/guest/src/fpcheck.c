@@ -13,8 +13,13 @@
  *     disturbance of a register into a different result;
  *   - hold: loads a pattern unique to the process and round into every
  *     vector register (xmm0-15, ymm0-15, zmm0-31 and k1-7), busy-waits
- *     in integer code around a sched_yield() system call, and checks
- *     that the registers still hold the pattern.
+ *     in integer code around a sched_yield() system call and a write to
+ *     a page that is not mapped (a page fault), and checks that the
+ *     registers still hold the pattern.
+ *
+ * Every process also runs a second thread that does the holds with a
+ * pattern of its own, so that threads sharing one address space (one
+ * host process under UML) switch between each other's holds.
  *
  * Also checks that a child inherits the parent's MXCSR (rounding mode)
  * across fork.  AVX and AVX-512 parts run only where the CPU and host
@@ -28,6 +33,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,13 +139,14 @@ static long double spin_x87(long double seed, long iters)
 	"jnz 1b\n\t"                                                     \
 	"mov %[nr], %%eax\n\t"                                           \
 	"syscall\n\t"                                                    \
+	"movb $1, (%[touch])\n\t"                                        \
 	"mov %[spins], %%rdx\n\t"                                        \
 	"2: dec %%rdx\n\t"                                               \
 	"jnz 2b\n\t"
 
 #define HOLD_INPUTS                                                      \
 	[in] "r"(in), [out] "r"(out), [spins] "r"(spins),                \
-	[nr] "i"(SYS_sched_yield)
+	[touch] "r"(touch), [nr] "i"(SYS_sched_yield)
 #define GPR_CLOBBERS "rax", "rcx", "rdx", "r11", "memory"
 #define XMM_CLOBBERS                                                     \
 	"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  \
@@ -160,7 +167,8 @@ static long double spin_x87(long double seed, long iters)
 #define K1_7(M) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
 
 /* in/out: 16 x 2 doubles */
-static void hold_sse(const double *in, double *out, unsigned long spins)
+static void hold_sse(const double *in, double *out, unsigned long spins,
+		     char *touch)
 {
 	__asm__ volatile(X16(SSE_LD) WAIT_AND_SYSCALL X16(SSE_ST)
 			 : : HOLD_INPUTS : GPR_CLOBBERS, XMM_CLOBBERS);
@@ -168,7 +176,8 @@ static void hold_sse(const double *in, double *out, unsigned long spins)
 
 /* in/out: 16 x 4 doubles */
 __attribute__((target("avx")))
-static void hold_avx(const double *in, double *out, unsigned long spins)
+static void hold_avx(const double *in, double *out, unsigned long spins,
+		     char *touch)
 {
 	__asm__ volatile(X16(AVX_LD) WAIT_AND_SYSCALL X16(AVX_ST)
 			 "vzeroupper\n\t"
@@ -178,7 +187,7 @@ static void hold_avx(const double *in, double *out, unsigned long spins)
 /* in/out: 32 x 8 doubles; kin/kout: 8 masks, k1-k7 used */
 __attribute__((target("avx512f")))
 static void hold_avx512(const double *in, double *out, const uint16_t *kin,
-			uint16_t *kout, unsigned long spins)
+			uint16_t *kout, unsigned long spins, char *touch)
 {
 	__asm__ volatile(X32(ZMM_LD) K1_7(K_LD) WAIT_AND_SYSCALL
 			 X32(ZMM_ST) K1_7(K_ST) "vzeroupper\n\t"
@@ -286,7 +295,33 @@ static int check_spins(int id, int round)
 	return bad;
 }
 
-static int check_holds(int id, int round)
+/*
+ * A page of its own for each caller's holds to write to: dropped before
+ * every hold, so that the write in the hold faults.
+ */
+static char *fault_page(void)
+{
+	long size = sysconf(_SC_PAGESIZE);
+	char *page = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED) {
+		perror("fpcheck: mmap");
+		exit(1);
+	}
+	return page;
+}
+
+static char *dropped(char *page)
+{
+	if (madvise(page, (size_t)sysconf(_SC_PAGESIZE), MADV_DONTNEED)) {
+		perror("fpcheck: madvise");
+		exit(1);
+	}
+	return page;
+}
+
+static int check_holds(int id, int round, char *page)
 {
 	double in[256], out[256];
 	uint16_t kin[8], kout[8];
@@ -299,17 +334,17 @@ static int check_holds(int id, int round)
 		kin[i] = (uint16_t)(0xa500u ^ (unsigned)(id << 8) ^
 				    (unsigned)(round << 4) ^ (unsigned)i);
 	memset(out, 0, sizeof(out));
-	hold_sse(in, out, HOLD_SPINS);
+	hold_sse(in, out, HOLD_SPINS, dropped(page));
 	bad += report("xmm hold", id, round, out, in, 32);
 	if (have_avx) {
 		memset(out, 0, sizeof(out));
-		hold_avx(in, out, HOLD_SPINS);
+		hold_avx(in, out, HOLD_SPINS, dropped(page));
 		bad += report("ymm hold", id, round, out, in, 64);
 	}
 	if (have_avx512) {
 		memset(out, 0, sizeof(out));
 		memset(kout, 0, sizeof(kout));
-		hold_avx512(in, out, kin, kout, HOLD_SPINS);
+		hold_avx512(in, out, kin, kout, HOLD_SPINS, dropped(page));
 		bad += report("zmm hold", id, round, out, in, 256);
 		for (int i = 1; i < 8; i++) {
 			if (kout[i] != kin[i]) {
@@ -324,17 +359,46 @@ static int check_holds(int id, int round)
 	return bad;
 }
 
+/* The second thread of a process: holds with a pattern of its own. */
+static void *thread_holds(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	char *page = fault_page();
+	intptr_t bad = 0;
+
+	for (int round = 0; round < ROUNDS; round++)
+		bad += check_holds(id, round, page);
+	return (void *)bad;
+}
+
 /* The work every process does; returns the number of mismatches. */
 static long worker(int id)
 {
+	char *page = fault_page();
+	pthread_t thread;
+	void *thread_bad;
 	long bad = 0;
+	int err;
 
+	/* ids above WORKERS: patterns no process uses */
+	err = pthread_create(&thread, NULL, thread_holds,
+			     (void *)(intptr_t)(id + WORKERS + 1));
+	if (err) {
+		fprintf(stderr, "fpcheck: pthread_create: %s\n", strerror(err));
+		exit(1);
+	}
 	set_timer(TIMER_US);
 	for (int round = 0; round < ROUNDS; round++) {
 		bad += check_spins(id, round);
-		bad += check_holds(id, round);
+		bad += check_holds(id, round, page);
 	}
 	set_timer(0);
+	err = pthread_join(thread, &thread_bad);
+	if (err) {
+		fprintf(stderr, "fpcheck: pthread_join: %s\n", strerror(err));
+		exit(1);
+	}
+	bad += (intptr_t)thread_bad;
 	if (handler_mismatches)
 		fprintf(stderr, "fpcheck: process %d: the signal handler's "
 			"FP results differed %d times\n", id,
@@ -462,7 +526,7 @@ int main(int argc, char **argv)
 		broken++;
 	}
 
-	printf("fpcheck: %d processes x %d rounds, sse%s%s x87, "
+	printf("fpcheck: %d processes of 2 threads x %d rounds, sse%s%s x87, "
 	       "%ld signals\n", WORKERS + 1, ROUNDS,
 	       have_avx ? " avx" : "", have_avx512 ? " avx512" : "", signals);
 	if (mismatches || broken) {
