@@ -37,7 +37,7 @@ measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [
 	  $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(TARGETS),-t "$(TARGETS)")
 	$(if $(QUICK),,$(MAKE) figures)
 
-figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep; breakdown*.svg: time classes per target)
+figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep; *-fds.svg against the registered descriptors; breakdown*.svg: time classes per target)
 	@for csv in images/ch*/*.csv; do \
 	  [ -e "$$csv" ] || continue; \
 	  case "$$csv" in */syscalls.csv | */faults.csv) continue ;; esac; \
@@ -47,6 +47,9 @@ figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-
 	  code/bench/plot.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	  if grep -q '^[^,]*,[^,]*,[^,]*,native,' "$$csv"; then \
 	    code/bench/plot.sh --native "$$csv" "$${csv%.csv}-native.svg" && echo "figures: $${csv%.csv}-native.svg" || exit 1; \
+	  fi; \
+	  if grep -qE '^[^,]*,[^,]*\.fds[0-9]+,' "$$csv"; then \
+	    code/bench/plot.sh --fds "$$csv" "$${csv%.csv}-fds.svg" && echo "figures: $${csv%.csv}-fds.svg" || exit 1; \
 	  fi; \
 	  if grep -qE '^[^,]*,[^,]*-at-[0-9]+k-pps,' "$$csv"; then \
 	    code/bench/plot.sh --sweep "$$csv" "$${csv%.csv}-sweep.svg" && echo "figures: $${csv%.csv}-sweep.svg" || exit 1; \

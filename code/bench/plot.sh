@@ -1,5 +1,5 @@
 #!/bin/bash
-# plot.sh [--sweep] CSV SVG: draw a results CSV (see code/bench/README.md)
+# plot.sh [--sweep | --native | --fds] CSV SVG: draw a results CSV (see code/bench/README.md)
 # as an SVG with gnuplot: one panel per metric, one bar per target at the
 # median, with a line from the minimum to the maximum of the runs.  The
 # targets keep one colour throughout the book: the chapter kernels from
@@ -9,6 +9,13 @@
 # see the net workload's net_sweep), are left out of the panels; with
 # --sweep, plot.sh draws them instead, as one line per target: what was
 # received against what was offered, on log scales.
+#
+# With --fds, plot.sh draws the metrics measured at several numbers of
+# registered descriptors, NAME.fdsN (the irq workload), as one panel per
+# NAME with one line per target: the median against N, on a log2 scale,
+# and a bar from the minimum to the maximum.  Targets measured at one N
+# only (native, QEMU) have nothing to draw a line through and are left
+# out.
 #
 # With --native, plot.sh draws each target's speed as a fraction of the
 # native host's in the same file, on a log scale, one panel per metric
@@ -20,12 +27,13 @@
 set -euo pipefail
 export LC_ALL=C
 die() { echo "plot: error: $*" >&2; exit 1; }
-sweep=0 native=0
+sweep=0 native=0 fds=0
 case "${1:-}" in
 --sweep) sweep=1; shift ;;
 --native) native=1; shift ;;
+--fds) fds=1; shift ;;
 esac
-[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep | --native] CSV SVG" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep | --native | --fds] CSV SVG" >&2; exit 2; }
 csv=$1 svg=$(realpath -m "$2")
 [ -r "$csv" ] || die "cannot read $csv"
 command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
@@ -111,6 +119,67 @@ if [ "$sweep" = 1 ]; then
 		printf 'plot %s' "${clauses[0]}"
 		printf ', \\\n     %s' "${clauses[@]:1}"
 		echo
+	} > "$tmp/plot.gp"
+	gnuplot_run
+	exit 0
+fi
+
+if [ "$fds" = 1 ]; then
+	# one data file per metric name and target, "fds median min max" per
+	# line; the names and the targets in the order they first appear,
+	# with the unit of each name
+	awk -F, -v dir="$tmp" '
+		NR > 1 && match($2, /\.fds[0-9]+$/) {
+			n = substr($2, RSTART + 4) + 0
+			name = substr($2, 1, RSTART - 1)
+			if (!(name in ni)) { ni[name] = ++nn; names[nn] = name; units[nn] = $3 }
+			if (!($4 in ti)) { ti[$4] = ++nt; targets[nt] = $4 }
+			f = dir "/m" ni[name] "t" ti[$4] ".dat"
+			printf "%d %s %s %s\n", n, $5, $6, $7 > f
+			points[ni[name], ti[$4]]++
+		}
+		END {
+			for (i = 1; i <= nn; i++) print i, units[i], names[i] > (dir "/names")
+			for (j = 1; j <= nt; j++) {
+				many = 0
+				for (i = 1; i <= nn; i++) if (points[i, j] > 1) many = 1
+				if (many) print j, targets[j] > (dir "/targets")
+			}
+		}' "$csv"
+	if [ ! -s "$tmp/names" ] || [ ! -s "$tmp/targets" ]; then
+		die "$csv has no metrics at several descriptor counts (NAME.fdsN)"
+	fi
+	nn=$(wc -l < "$tmp/names")
+	{
+		echo "set terminal svg size $((nn * 330)),360 font 'sans,11' background '#ffffff'"
+		echo "set output '$svg'"
+		echo "set multiplot layout 1,$nn title 'cost per event against registered descriptors' font 'sans,13'"
+		echo "set logscale x 2"
+		echo "set xlabel 'registered descriptors'"
+		echo "set grid xtics ytics lc rgb '#dddddd'"
+		echo "set yrange [0:*]"
+		echo "set key bottom right noenhanced"
+		while read -r i unit name; do
+			echo "set title '$name ($unit)' noenhanced"
+			clauses=()
+			while read -r j t; do
+				[ -s "$tmp/m${i}t$j.dat" ] || continue
+				# lines need a colour per kernel: the chapter kernels
+				# light to dark blue as in the bars, ch2 apart from ch3
+				case "$t" in
+				upstream) c='#e6862e' ;;
+				ch1*) c='#9fb7d6' ;;
+				ch2*) c='#5b86c0' ;;
+				*) c='#23508f' ;;
+				esac
+				sort -n "$tmp/m${i}t$j.dat" > "$tmp/m${i}t$j.sorted"
+				clauses+=("'m${i}t$j.sorted' using 1:2:3:4 with yerrorlines lc rgb '$c' lw 2 pt $j ps 0.8 title '$t'")
+			done < "$tmp/targets"
+			printf 'plot %s' "${clauses[0]}"
+			[ ${#clauses[@]} -lt 2 ] || printf ', \\\n     %s' "${clauses[@]:1}"
+			echo
+		done < "$tmp/names"
+		echo "unset multiplot"
 	} > "$tmp/plot.gp"
 	gnuplot_run
 	exit 0

@@ -107,6 +107,25 @@ rc=0
 [ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q 'has no rate sweep' "$tmp/err"
 ok $? "plot.sh --sweep on results without a sweep: one error line"
 
+rc=0
+# --fds: one line per target through the descriptor counts; a target
+# measured at one count only (native) is left out
+printf '%s\n' 'workload,metric,unit,target,median,min,max,runs,kernel,accel,pinned,commit,cpu,date' \
+	'irq,cost.fds1,us/event,ch2,30,29,31,1,k,-,0,c,cpu,d' \
+	'irq,cost.fds64,us/event,ch2,50,49,51,1,k,-,0,c,cpu,d' \
+	'irq,cost.fds1,us/event,ch3,30,29,31,1,k,-,0,c,cpu,d' \
+	'irq,cost.fds64,us/event,ch3,31,30,32,1,k,-,0,c,cpu,d' \
+	'irq,cost.fds1,us/event,native,5,5,5,1,k,-,0,c,cpu,d' > "$tmp/fds.csv"
+"$FASTUML_ROOT/code/bench/plot.sh" --fds "$tmp/fds.csv" "$tmp/fds.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'registered descriptors' "$tmp/fds.svg" && grep -q '>ch3<' "$tmp/fds.svg" &&
+	! grep -q '>native<' "$tmp/fds.svg"
+ok $? "plot.sh --fds draws a line per target against the descriptor count (status $rc)"
+[ "$rc" -eq 0 ] || diag "plot.sh --fds:" "$(cat "$tmp/err")"
+rc=0
+"$FASTUML_ROOT/code/bench/plot.sh" --fds "$tmp/ratio.csv" "$tmp/none.svg" 2> "$tmp/err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q 'no metrics at several descriptor counts' "$tmp/err"
+ok $? "plot.sh --fds on results without descriptor counts: one error line"
+
 # bad input: one line, naming the valid choices, non-zero status
 for c in "-w nosuch:unknown workload 'nosuch' (valid: " \
 	"-t ch9:unknown target 'ch9' (valid: " \
