@@ -10,6 +10,7 @@ S := code/scripts
 CH ?=
 EX ?=
 PATCH ?=
+KERNELS := ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
 
 .PHONY: all deps kernel kernels rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
 
@@ -24,7 +25,7 @@ kernel: ## build one kernel: make kernel CH=N (1..7), CH=N.K or CH=upstream
 	$(S)/kbuild.sh $$t
 
 kernels: ## build every chapter kernel and upstream
-	$(S)/kbuild.sh ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
+	$(S)/kbuild.sh $(KERNELS)
 
 rootfs: ## build the guest image build/rootfs.img
 	$(S)/mkrootfs.sh build/rootfs.img
@@ -66,7 +67,7 @@ grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
 	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
 test: rootfs ## run the whole test suite (builds what is missing or changed first)
-	$(S)/kbuild.sh --if-changed ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
+	$(S)/kbuild.sh --if-changed $(KERNELS)
 	$(S)/run-tests
 
 clean: ## remove build products but keep the ccache and the unpacked source
