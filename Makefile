@@ -12,7 +12,7 @@ EX ?=
 PATCH ?=
 KERNELS := ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
 
-.PHONY: all deps kernel kernels rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
+.PHONY: all deps kernel kernels rootfs debian-rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
 
 all: kernels rootfs qemu-kernel book
 
@@ -29,6 +29,9 @@ kernels: ## build every chapter kernel and upstream
 
 rootfs: ## build the guest image build/rootfs.img
 	$(S)/mkrootfs.sh build/rootfs.img
+
+debian-rootfs: rootfs ## the article's minimal Debian 12 guest build/debian.img (debootstrap; needs the network once)
+	$(S)/mkdebian.sh
 
 qemu-kernel: ## fetch the Debian kernel QEMU boots
 	$(S)/qemu-kernel.sh

@@ -21,7 +21,7 @@ packages=(
 	# the tests' JSON and EPUB checks
 	python3
 	# the article's Debian image (make debian-rootfs)
-	debootstrap
+	debootstrap wget
 	# QEMU comparison (the guest kernel is fetched with apt-get download)
 	qemu-system-x86 lz4 zstd
 	# the book (make book): pandoc, Graphviz diagrams, the PDF, the browser check
