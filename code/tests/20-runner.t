@@ -61,6 +61,40 @@ grep -q 'stopped by a signal' "$tmp/term.err"
 ok $? "... and it says so"
 is "$(leftovers)" "" "after SIGTERM no UML process or /dev/shm file is left"
 
+# the same while the guest creates processes as fast as it can (UML's
+# host processes come and go while uml-run looks for them), SIGTERM to
+# every uml-run process (pkill -f: the runner and its launcher subshell)
+"$run" -- 'while :; do /bin/true; done' > /dev/null 2> "$tmp/busy.err" &
+runpid=$!
+for _ in $(seq 300); do
+	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
+	sleep 0.1
+done
+sleep 3
+pkill -TERM -P "$$" -f 'uml-run'
+pkill -TERM -P "$runpid"
+rc=0
+wait "$runpid" || rc=$?
+is "$rc" 143 "SIGTERM to the runner and its launcher of a forking guest: exit status 143"
+is "$(leftovers)" "" "... and no UML process or /dev/shm file is left"
+
+# a caller killed with SIGKILL, which cannot pass anything on: uml-run
+# sees its parent go and kills the guest
+bash -c '"$1" -- "sleep 1000"; echo "never here"' sh "$run" > "$tmp/orphan.out" 2> "$tmp/orphan.err" &
+callpid=$!
+for _ in $(seq 300); do
+	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
+	sleep 0.1
+done
+sleep 2
+kill -KILL "$callpid"
+wait "$callpid" 2> /dev/null || true
+for _ in $(seq 100); do
+	[ -z "$(leftovers)" ] && break
+	sleep 0.1
+done
+is "$(leftovers)" "" "the caller of uml-run killed: the guest goes too, no /dev/shm file is left"
+
 run_case crash -a 'init=/nonexistent' -- true
 is "$rc" 125 "a guest that never reports a status gives 125"
 grep -q 'reported no exit status' "$tmp/crash.err"

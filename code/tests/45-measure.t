@@ -11,6 +11,7 @@
 
 need_kernels ch1 upstream
 need_rootfs
+need_debian	# the article workload's guest
 tmp=$(mktemp -d "$BUILD/measure-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 measure=$FASTUML_ROOT/code/bench/measure

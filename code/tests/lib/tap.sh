@@ -112,6 +112,12 @@ need_rootfs() {
 	[ -f "$BUILD/rootfs.img" ] || "$S/mkrootfs.sh" "$BUILD/rootfs.img" >&2 ||
 		bail "guest image build failed"
 }
+# need_debian: the article's Debian image (make debian-rootfs); its
+# script prints the one line that says why it cannot be built (e.g. the
+# mirror cannot be reached), and the test stops there
+need_debian() {
+	"$S/mkdebian.sh" >&2 || bail "the Debian image (make debian-rootfs) could not be built"
+}
 
 # processes left in sessions this checkout's UML runs create, and its
 # files in /dev/shm
