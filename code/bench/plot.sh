@@ -17,6 +17,10 @@
 # only (native, QEMU) have nothing to draw a line through and are left
 # out.
 #
+# Figures in units per file (ms/file, forks/file: a total of the same run
+# over its number of files) and counts of files describe a run rather
+# than restate its speed, and are left out of every view.
+#
 # With --native, plot.sh draws each target's speed as a fraction of the
 # native host's in the same file, on a log scale, one panel per metric
 # that has a native row: the median over native's median for a rate
@@ -213,7 +217,7 @@ if [ "$native" = 1 ]; then
 		}
 		function time_unit(u) { return u ~ /^(s|ms|us|ns)(\/|$)/ }
 		NR == FNR { if (FNR > 1 && $4 == "native" && $5 > 0) nat[$2] = $5; next }
-		FNR > 1 && ($2 in nat) && $4 != "native" && $5 > 0 && $2 !~ /-at-[0-9]+k(-|$)/ {
+		FNR > 1 && ($2 in nat) && $4 != "native" && $5 > 0 && $2 !~ /-at-[0-9]+k(-|$)/ && $3 !~ /(^files|\/file)$/ {
 			if (!($2 in idx)) { idx[$2] = ++nm; names[nm] = $2 }
 			f = dir "/m" idx[$2] ".dat"
 			if (time_unit($3))
@@ -262,7 +266,7 @@ awk -F, -v dir="$tmp" '
 		if (n <= 1) return 10467286		# 9fb7d6
 		return n <= 3 ? 5998272 : 2314383	# 5b86c0, 23508f
 	}
-	NR > 1 && $2 !~ /-at-[0-9]+k(-|$)/ {
+	NR > 1 && $2 !~ /-at-[0-9]+k(-|$)/ && $3 !~ /(^files|\/file)$/ {
 		if (!($2 in idx)) { idx[$2] = ++nm; names[nm] = $2; units[nm] = $3 }
 		f = dir "/m" idx[$2] ".dat"
 		printf "%d \"%s\" %s %s %s %d\n", ++count[$2], $4, $5, $6, $7, colour($4) > f

@@ -72,7 +72,7 @@ walk() {
 	p1=$(procs)
 	s=$(sed -n 's/^timeit: \([0-9.]*\) s$/\1/p' /tmp/walk.err)
 	echo "metric $name $s s"
-	awk -v n="$name" -v s="$s" -v f="$files" 'BEGIN { printf "metric %s-per-file %.4f ms\n", n, s * 1000 / f }'
+	awk -v n="$name" -v s="$s" -v f="$files" 'BEGIN { printf "metric %s-per-file %.4f ms/file\n", n, s * 1000 / f }'
 	# p1 - p0 counts the shell's fork of timeit and timeit's of find, and
 	# the command substitution that read p1
 	[ "$forks" = 0 ] || awk -v n="$name" -v d=$((p1 - p0 - 3)) -v f="$files" \
