@@ -72,6 +72,12 @@ for t in ch1 upstream; do
 	per=$(awk -F, -v t="$t" '$4 == t && $2 == "article.forkexec-cat.wait4" { print int($5) }' "$tmp/m/syscalls.csv" 2> /dev/null)
 	[ "${per:-0}" -gt 10 ]
 	ok $? "$t: a fork+exec of /bin/cat costs the UML process tree wait4() stops (${per:-none})"
+	# the dynamic program's loader and libc start-up fault in more pages
+	# and map more files than the static busybox
+	read -r dyn sta < <(awk -F, -v t="$t" '$4 == t && $2 == "article.forkexec-cat.all" { d = int($5) }
+		$4 == t && $2 == "article.forkexec-busybox.all" { s = int($5) } END { print d + 0, s + 0 }' "$tmp/m/syscalls.csv" 2> /dev/null)
+	[ "$sta" -gt 0 ] && [ "$dyn" -gt "$sta" ]
+	ok $? "$t: a fork+exec of the dynamic /bin/cat costs more host calls than one of the static busybox ($dyn vs $sta)"
 done
 
 is "$(leftovers)" "" "no UML process or /dev/shm file is left behind"

@@ -26,7 +26,8 @@
 # The deterministic twin (wl_count, UML): which programs each walk
 # actually execs, per file (Debian's strace in the guest, over the
 # smaller tree /usr/share/doc), and the host system calls and wait4()
-# stops of UML per fork+exec of the dynamic /bin/cat.
+# stops of UML per fork+exec of the dynamic /bin/cat and of the static
+# /bin/busybox (as "busybox true").
 WL_DESC="the article's experiment on a minimal Debian: GNU and busybox find -exec cat per file vs batched; boot to a shell"
 WL_KINDS="uml native qemu"
 # each run warms the page cache itself: no warm-up run
@@ -62,7 +63,9 @@ procs() {
 }
 files=$(find "$tree" -type f | wc -l)
 echo "metric files $files files"
+# book: begin warm
 find "$tree" -type f -exec cat {} + > /dev/null
+# book: end warm
 walk() {
 	name=$1
 	shift
@@ -78,9 +81,11 @@ walk() {
 	[ "$forks" = 0 ] || awk -v n="$name" -v d=$((p1 - p0 - 3)) -v f="$files" \
 		'BEGIN { printf "metric %s-forks %.4f forks/file\n", n, d / f }'
 }
+# book: begin walks
 walk gnu-exec find "$tree" -type f -exec cat {} \;
 walk busybox-exec busybox find "$tree" -type f -exec cat {} \;
 walk gnu-batch find "$tree" -type f -exec cat {} +
+# book: end walks
 EOF
 }
 
@@ -143,12 +148,16 @@ EOF
 }
 
 wl_count() {
-	local t=$1 sc
+	local t=$1 sc m
 	guest "$t" -i "$DEBIAN_IMG" -t 3000 -- "$(census_script "$(census_tree)")" |
 		sed -n 's/^count //p' | sort | sed 's/^/count /'
-	syscalls_per_op "$t" 20 60 "/opt/fastuml/bin/forkexec \$N /bin/cat > /dev/null" -i "$DEBIAN_IMG" > "$WORK/fe"
-	awk '{ s += $2 } END { printf "count forkexec-cat.all %.4g calls/op\n", s }' "$WORK/fe"
-	for sc in ptrace wait4; do
-		echo "count forkexec-cat.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+	# the exec of each walk on its own: Debian's dynamic cat (GNU find's),
+	# and the static busybox running an applet (busybox find's)
+	for m in "cat:/bin/cat" "busybox:/bin/busybox true"; do
+		syscalls_per_op "$t" 20 60 "/opt/fastuml/bin/forkexec \$N ${m#*:} > /dev/null" -i "$DEBIAN_IMG" > "$WORK/fe"
+		awk -v m="${m%%:*}" '{ s += $2 } END { printf "count forkexec-%s.all %.4g calls/op\n", m, s }' "$WORK/fe"
+		for sc in ptrace wait4; do
+			echo "count forkexec-${m%%:*}.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
+		done
 	done
 }
