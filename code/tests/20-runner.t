@@ -43,14 +43,19 @@ ok $? "the timeout is reported"
 ok "$rc" "the timeout is enforced promptly"
 is "$(leftovers)" "" "after the timeout no UML process or /dev/shm file is left"
 
+# wait_booted: until a UML of this checkout runs (at most 30 s)
+wait_booted() {
+	for _ in $(seq 300); do
+		pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && return 0
+		sleep 0.1
+	done
+}
+
 # a signal to uml-run while the guest runs: the signal's status, and the
 # UML process tree goes with it
 "$run" -- 'sleep 1000' > "$tmp/term.out" 2> "$tmp/term.err" &
 runpid=$!
-for _ in $(seq 300); do
-	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
-	sleep 0.1
-done
+wait_booted
 sleep 3
 kill -TERM "$runpid"
 rc=0
@@ -66,10 +71,7 @@ is "$(leftovers)" "" "after SIGTERM no UML process or /dev/shm file is left"
 # every uml-run process (pkill -f: the runner and its launcher subshell)
 "$run" -- 'while :; do /bin/true; done' > /dev/null 2> "$tmp/busy.err" &
 runpid=$!
-for _ in $(seq 300); do
-	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
-	sleep 0.1
-done
+wait_booted
 sleep 3
 pkill -TERM -P "$$" -f 'uml-run'
 pkill -TERM -P "$runpid"
@@ -82,10 +84,7 @@ is "$(leftovers)" "" "... and no UML process or /dev/shm file is left"
 # sees its parent go and kills the guest
 bash -c '"$1" -- "sleep 1000"; echo "never here"' sh "$run" > "$tmp/orphan.out" 2> "$tmp/orphan.err" &
 callpid=$!
-for _ in $(seq 300); do
-	pgrep -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" > /dev/null && break
-	sleep 0.1
-done
+wait_booted
 sleep 2
 kill -KILL "$callpid"
 wait "$callpid" 2> /dev/null || true
