@@ -53,9 +53,13 @@ for t in upstream native; do
 	is "$(awk -F, -v t="$t" '$4 == t && $2 == "files" { print $5 }' "$csv" 2> /dev/null)" "$files" \
 		"article on $t: the walk covers the tree's $files files"
 done
-is "$(awk -F, '$4 == "upstream" && $2 ~ /-forks$/ { printf "%s=%s ", $2, $5 }' "$csv" 2> /dev/null)" \
-	"gnu-exec-forks=1 busybox-exec-forks=1 gnu-batch-forks=$(awk -v f="$files" 'BEGIN { printf "%.4g", 1 / f }') " \
-	"article on upstream: one process per file in both exec walks, one in all for the batched walk"
+# process creations per file from /proc/stat: the guest kernel's own
+# threads count there too, so a few more than one per file may appear
+bad=$(awk -F, '$4 == "upstream" && $2 ~ /-forks$/ {
+	n++
+	if ($2 == "gnu-batch-forks" ? ($5 <= 0 || $5 > 0.15) : ($5 < 1 || $5 > 1.1)) print $2 "=" $5
+} END { if (n != 3) print n + 0 " fork rows" }' "$csv" 2> /dev/null)
+is "$bad" "" "article on upstream: one process per file in both exec walks, a handful for the batched walk"
 is "$(grep -c " $BUILD/debian/root/" /proc/mounts)" 0 "the native chroot leaves nothing mounted"
 
 # ---- which programs the walks exec, counted in the guest -----------------

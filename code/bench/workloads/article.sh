@@ -150,7 +150,7 @@ EOF
 wl_count() {
 	local t=$1 sc m
 	guest "$t" -i "$DEBIAN_IMG" -t 3000 -- "$(census_script "$(census_tree)")" |
-		sed -n 's/^count //p' | sort | sed 's/^/count /'
+		grep '^count ' | sort
 	# the exec of each walk on its own: Debian's dynamic cat (GNU find's),
 	# and the static busybox running an applet (busybox find's)
 	for m in "cat:/bin/cat" "busybox:/bin/busybox true"; do
