@@ -138,6 +138,17 @@ for c in "-w nosuch:unknown workload 'nosuch' (valid: " \
 	[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -qF "$want" "$tmp/err"
 	ok $? "measure $opt: one error line ($want...)"
 done
+# the analysis scripts of chapter 6 check their input the same way
+for c in "-t ch9:unknown target 'ch9' (valid: " \
+	"-t native:unknown target 'native'" \
+	"-n 5:cycle count 5 is too small"; do
+	opt=${c%%:*} want=${c#*:}
+	rc=0
+	# shellcheck disable=SC2086
+	"$FASTUML_ROOT/code/bench/profile-exec" $opt -o "$tmp/profile.csv" > /dev/null 2> "$tmp/err" || rc=$?
+	[ "$rc" -ne 0 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -qF "$want" "$tmp/err" && [ ! -e "$tmp/profile.csv" ]
+	ok $? "profile-exec $opt: one error line ($want...), no CSV"
+done
 is "$(leftovers)" "" "no UML process or /dev/shm file is left behind"
 
 done_testing

@@ -25,8 +25,9 @@
 #    AVX-512, whose signal frames 6.12 gets wrong: see 10-smoke.t).
 #
 # Then the signatures of the chapter's steps past upstream: fewer host
-# stops per fork+exec, and fewer ptrace calls per guest system call, on
-# ch6 than on upstream (perf trace counts, lib/mmcount.sh).  Then no UML
+# stops per fork+exec, fewer ptrace calls per guest system call, and no
+# new host process per fork+exec, on ch6 against upstream (perf trace
+# counts, lib/mmcount.sh).  Then no UML
 # process or /dev/shm file may be left.  Gates on the
 # programs' ok lines and exit statuses only; each boot's time is printed,
 # never tested.
@@ -56,6 +57,9 @@ BIGEXECS=20
 SIG_SHORT=20 SIG_LONG=120 SIG_RATIO=0.85
 # and for 0023: 5 ptrace calls per guest system call before, 3 after
 SIG_DD_SHORT=2000 SIG_DD_LONG=12000 SIG_PTRACE_MAX=3.5
+# and for 0024: a fork+exec makes two address spaces and drops two; with
+# the dropped ones' host processes kept for reuse it clones none
+SIG_CLONES_MAX=0.1
 
 # 0023 leaves a task's FP registers in its host process while the UML
 # kernel handles a trap, and runs the stub there meanwhile (syscall_stub_flush,
@@ -179,22 +183,25 @@ done
 #    stub's handler, the stub run that maps): fewer stops per fork+exec.
 #  - 0023 (FP registers left in the host process): a guest system call
 #    (dd bs=1: a read and a write per block) takes 3 ptrace calls, not 5.
+#  - 0024 (host processes of dead address spaces reused): a fork+exec
+#    clones no new host process, where upstream clones two.
 bin=/opt/fastuml/bin
-declare -A per_cycle per_call
+declare -A per_cycle per_call clones
 dd_cmd() { echo "dd if=/dev/zero of=/dev/null bs=1 count=$1 2> /dev/null"; }
 for k in ch6 upstream; do
-	read -r sa _ pa < <(measure "$k" sig-a "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
-	read -r sb _ _ < <(measure "$k" sig-b "$bin/forkexec $SIG_LONG $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
-	read -r _ _ pc < <(measure "$k" sig-c "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_LONG")")
+	read -r sa _ pa ca < <(measure "$k" sig-a "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
+	read -r sb _ _ cb < <(measure "$k" sig-b "$bin/forkexec $SIG_LONG $bin/true > /dev/null; $(dd_cmd "$SIG_DD_SHORT")")
+	read -r _ _ pc _ < <(measure "$k" sig-c "$bin/forkexec $SIG_SHORT $bin/true > /dev/null; $(dd_cmd "$SIG_DD_LONG")")
 	if [ "$sa" = error ] || [ "$sb" = error ] || [ -z "$pc" ]; then
 		ok 1 "$k: the fork+exec and dd loops run under perf trace"
-		per_cycle[$k]=0 per_call[$k]=0
+		per_cycle[$k]=0 per_call[$k]=0 clones[$k]=-1
 		continue
 	fi
 	ok 0 "$k: the fork+exec and dd loops run under perf trace"
 	per_cycle[$k]=$(awk -v a="$sa" -v b="$sb" -v n=$((SIG_LONG - SIG_SHORT)) 'BEGIN { printf "%.1f", (b - a) / n }')
 	per_call[$k]=$(awk -v a="$pa" -v c="$pc" -v n=$((2 * (SIG_DD_LONG - SIG_DD_SHORT))) 'BEGIN { printf "%.2f", (c - a) / n }')
-	diag "$k: ${per_cycle[$k]} host stops per fork+exec, ${per_call[$k]} ptrace calls per guest system call"
+	clones[$k]=$(awk -v a="$ca" -v b="$cb" -v n=$((SIG_LONG - SIG_SHORT)) 'BEGIN { printf "%.2f", (b - a) / n }')
+	diag "$k: ${per_cycle[$k]} host stops and ${clones[$k]} new host processes per fork+exec, ${per_call[$k]} ptrace calls per guest system call"
 done
 rc=1
 awk -v c="${per_cycle[ch6]}" -v u="${per_cycle[upstream]}" -v r="$SIG_RATIO" \
@@ -204,6 +211,10 @@ rc=1
 awk -v c="${per_call[ch6]}" -v u="${per_call[upstream]}" -v m="$SIG_PTRACE_MAX" \
 	'BEGIN { exit !(c > 0 && c <= m && u > m) }' && rc=0
 ok "$rc" "a guest system call takes at most $SIG_PTRACE_MAX ptrace calls on ch6, more on upstream (${per_call[ch6]} against ${per_call[upstream]})"
+rc=1
+awk -v c="${clones[ch6]}" -v u="${clones[upstream]}" -v m="$SIG_CLONES_MAX" \
+	'BEGIN { exit !(c >= 0 && c <= m && u >= 1.9) }' && rc=0
+ok "$rc" "ch6 reuses host processes: at most $SIG_CLONES_MAX clone() per fork+exec, upstream two (${clones[ch6]} against ${clones[upstream]})"
 
 is "$(leftovers)" "" "no UML process or /dev/shm file of this checkout is left behind"
 

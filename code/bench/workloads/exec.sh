@@ -55,7 +55,7 @@ wl_count() {
 		prog=${m#*:} m=${m%%:*}
 		syscalls_per_op "$t" 20 60 "/opt/fastuml/bin/forkexec \$N $prog > /dev/null" > "$WORK/fe"
 		awk -v m="$m" '{ s += $2 } END { printf "count %s.all %.4g calls/op\n", m, s }' "$WORK/fe"
-		for sc in ptrace wait4 mmap munmap mprotect; do
+		for sc in ptrace wait4 mmap munmap mprotect clone; do
 			echo "count $m.$sc $(per_op_of "$sc" "$WORK/fe") calls/op"
 		done
 	done

@@ -17,8 +17,9 @@ wait4_errors() {
 }
 
 # measure KERNEL NAME GUEST_COMMAND: run it under perf trace and print
-# "STOPS MMAPS PTRACE" (PTRACE: the ptrace calls of the thread that runs
-# the guest's processes); prints "error" (and the reason as diagnostics) if the
+# "STOPS MMAPS PTRACE CLONES" (PTRACE and CLONES: the ptrace and clone
+# calls of the thread that runs the guest's processes; a clone there
+# makes the host process of a new address space); prints "error" (and the reason as diagnostics) if the
 # run or the counting failed.  perf trace drops events when the machine is
 # too busy to drain its buffers (it writes "LOST n events!" into its
 # output) and the counts are then short: such a run is repeated.
@@ -44,7 +45,8 @@ measure() {
 		$1 == main && $3 == "wait4" { stops += $4 }
 		$1 == main && $3 == "kill" { stops -= $4 }
 		$1 == main && $3 == "ptrace" { ptrace += $4 }
+		$1 == main && ($3 == "clone" || $3 == "clone3") { clones += $4 }
 		$1 != main && $3 == "mmap" { mmaps += $4 }
-		END { print stops - werr, mmaps + 0, ptrace + 0 }
+		END { print stops - werr, mmaps + 0, ptrace + 0, clones + 0 }
 	' "$tmp/counts"
 }
