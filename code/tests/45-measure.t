@@ -49,6 +49,15 @@ ok "$rc" "measure -q runs the net workload on upstream (the vector driver)"
 quick ch1 syscalls
 ok "$rc" "measure -q runs the syscalls workload on ch1"
 [ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/log")"
+# -i: the targets' runs interleaved, into one CSV with a row set per
+# target and QEMU's accelerator still named
+rc=0
+"$measure" -q -K -i -c 1 -t "$targets" -w exec -o "$tmp/il" > "$tmp/log" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && grep -q 'interleaved' "$tmp/log" &&
+	[ "$(awk -F, 'NR > 1 { print $4 }' "$tmp/il/exec.csv" | sort -u | tr '\n' ' ')" = "ch1 native qemu " ] &&
+	awk -F, 'NR > 1 && $4 == "qemu" && $10 != "kvm" && $10 != "tcg" { bad = 1 } END { exit bad }' "$tmp/il/exec.csv"
+ok $? "measure -i runs the targets interleaved: rows for $targets, QEMU's accel named (status $rc)"
+[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/log")"
 
 for w in "${workloads[@]}"; do
 	csv=$tmp/out/$w.csv
