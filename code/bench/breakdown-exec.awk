@@ -4,11 +4,13 @@
 #       unistd_64.h EVENTS EVENTS
 # (perf-events.awk reads the system call numbers and parses the events.)
 # The events are read twice: the first pass finds the UML process tree (the exec of
-# KERNEL and its forks) and the host processes the UML kernel creates for
-# new guest address spaces (two per fork+exec: one for the child's copy
-# of the parent's, one for the new program's); the second cuts the time
-# between the 10th and the 90th percentile of those creations into
-# slices.  Prints "class|NAME|CALLS|US" and "count|NAME|CALLS" per
+# KERNEL and its forks) and the new guest address spaces (two per
+# fork+exec: one for the child's copy of the parent's, one for the new
+# program's).  Each new address space starts with the stub unmapping
+# its whole user range, a host munmap() at address 0 in the host process
+# that holds it, whether that process is new or reused (patch 0024); the
+# second pass cuts the time between the 10th and the 90th percentile of
+# those unmaps into slices.  Prints "class|NAME|CALLS|US" and "count|NAME|CALLS" per
 # fork+exec, and "loop|US" (the guest's own time per iteration, traced).
 
 pass == 2 {
@@ -17,8 +19,10 @@ pass == 2 {
 	} else if (ev == "sched:sched_process_fork" && (field(rest, "pid") in tree)) {
 		c = field(rest, "child_pid")
 		tree[c] = 1
-		# a new guest address space: a process the UML kernel forks
-		if (field(rest, "pid") == root) { nf++; ft[nf] = ts }
+	} else if (ev == "raw_syscalls:sys_enter" && (tid in tree) && tid != root) {
+		# a new guest address space: the stub's munmap() from address 0
+		split(rest, w, / +/)
+		if (name[w[2]] == "munmap" && arg(rest, 1) == "0") { nf++; ft[nf] = ts }
 	}
 	next
 }
