@@ -8,10 +8,13 @@
 # fork+exec: one for the child's copy of the parent's, one for the new
 # program's).  Each new address space starts with the stub unmapping
 # its whole user range, a host munmap() at address 0 in the host process
-# that holds it, whether that process is new or reused (patch 0024); the
-# second pass cuts the time between the 10th and the 90th percentile of
-# those unmaps into slices.  Prints "class|NAME|CALLS|US" and "count|NAME|CALLS" per
-# fork+exec, and "loop|US" (the guest's own time per iteration, traced).
+# that holds it, whether that process is new or reused (patch 0024); a
+# second one before guest code ran there again is the same address
+# space's (the history kernels unmap at exec too).  The second pass
+# cuts the time between the 10th and the 90th percentile of those
+# unmaps into slices.  Prints "class|NAME|CALLS|US" and
+# "count|NAME|CALLS" per fork+exec, and "loop|US" (the guest's own time
+# per iteration, traced).
 
 pass == 2 {
 	if (ev == "sched:sched_process_exec" && field(rest, "filename") == linux && root == "") {
@@ -19,12 +22,30 @@ pass == 2 {
 	} else if (ev == "sched:sched_process_fork" && (field(rest, "pid") in tree)) {
 		c = field(rest, "child_pid")
 		tree[c] = 1
-	} else if (ev == "raw_syscalls:sys_enter" && (tid in tree) && tid != root) {
-		# a new guest address space: the stub's munmap() from address 0
+	} else if (ev == "raw_syscalls:sys_enter" && tid == root) {
+		# a resume of a guest process (PTRACE_SYSEMU): it ran guest code
 		split(rest, w, / +/)
-		if (name[w[2]] == "munmap" && arg(rest, 1) == "0") { nf++; ft[nf] = ts }
+		if (name[w[2]] == "ptrace" && (arg(rest, 1) == "1f" || arg(rest, 1) == "20"))
+			ran[hex(arg(rest, 2))] = 1
+	} else if (ev == "raw_syscalls:sys_enter" && (tid in tree)) {
+		# a new guest address space: the stub's munmap() from address 0,
+		# the first in its host process since guest code last ran there
+		# (the history kernels unmap from 0 again at exec)
+		split(rest, w, / +/)
+		if (name[w[2]] == "munmap" && arg(rest, 1) == "0" && (!(tid in seen) || ran[tid])) {
+			nf++; ft[nf] = ts
+			seen[tid] = 1; ran[tid] = 0
+		}
 	}
 	next
+}
+
+# hex DIGITS: the value of a hexadecimal number without 0x (mawk has no strtonum)
+function hex(s,    i, v) {
+	v = 0
+	for (i = 1; i <= length(s); i++)
+		v = v * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+	return v
 }
 
 function role(t) {
