@@ -44,7 +44,7 @@ measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [
 figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep; *-fds.svg against the registered descriptors; breakdown*.svg: time classes per target)
 	@for csv in images/ch*/*.csv; do \
 	  [ -e "$$csv" ] || continue; \
-	  case "$$csv" in *syscalls.csv | */faults.csv) continue ;; esac; \
+	  case "$$csv" in *syscalls.csv | */faults.csv | */profile.csv) continue ;; esac; \
 	  case "$$csv" in */breakdown*.csv) \
 	    code/bench/plot-breakdown.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	    continue ;; esac; \
