@@ -50,10 +50,11 @@ native() {
 	taskset -c "$BENCH_CPU" "$@"
 }
 
-# runner_field NAME: the last value of NAME=... that a runner printed
-# (boot-to-init, total, accel)
+# runner_field NAME [LOG]: the last value of NAME=... (boot-to-init, total,
+# accel) that a runner printed into LOG (default: the current run's,
+# $WORK/runner.log)
 runner_field() {
-	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" "$WORK/runner.log" | tail -n 1
+	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" "${2:-$WORK/runner.log}" | tail -n 1
 }
 
 # syscalls_per_op T N1 N2 CMD [RUNNER OPTIONS]: host system calls per
