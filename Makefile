@@ -36,8 +36,8 @@ debian-rootfs: rootfs ## the article's minimal Debian 12 guest build/debian.img 
 qemu-kernel: ## fetch the Debian kernel QEMU boots
 	$(S)/qemu-kernel.sh
 
-measure: ## benchmarks: make measure [CH=N] [QUICK=1] [WORKLOADS="exec block"] [TARGETS="ch1 upstream"]
-	code/bench/measure -c $(or $(CH),1) $(if $(QUICK),-q) \
+measure: ## benchmarks: make measure [CH=N] [QUICK=1] [RUNS=5] [WORKLOADS="exec block"] [TARGETS="ch1 upstream"]
+	code/bench/measure -c $(or $(CH),1) $(if $(QUICK),-q) $(if $(RUNS),-r $(RUNS)) \
 	  $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(TARGETS),-t "$(TARGETS)")
 	$(if $(QUICK),,$(MAKE) figures)
 
