@@ -78,7 +78,7 @@ pass == 3 && FNR == 1 {
 	lo = ft[i0]; hi = ft[i1]; spaces = i1 - i0
 	ops = spaces / 2
 	cur = ""; last = ""
-	count_from_zero("guest traps (ptrace SYSEMU resumes)|page faults sent to the stub (PTRACE_CONT with SIGSEGV)|other resumes (PTRACE_CONT)|stops taken (wait4 returning a pid)|new host processes|SIGSEGV deliveries|timer signal deliveries")
+	count_from_zero("guest traps (ptrace SYSEMU resumes)|page faults sent to the stub (PTRACE_CONT with SIGSEGV)|other resumes (PTRACE_CONT)|stops taken (wait4 returning a pid)|page faults (SIGSEGV raised in a guest process)|new host processes|SIGSEGV deliveries|timer signal deliveries")
 }
 
 pass == 3 {
@@ -108,6 +108,9 @@ pass == 3 {
 		cur = field(rest, "next_pid")
 	} else if (ev == "sched:sched_process_fork" && inw && field(rest, "pid") == root) {
 		cnt["new host processes"]++
+	} else if (ev == "signal:signal_generate" && inw && role(tid) == "guest") {
+		# the host raises SIGSEGV in the faulting process itself
+		if (field(rest, "sig") == 11) cnt["page faults (SIGSEGV raised in a guest process)"]++
 	} else if (ev == "signal:signal_deliver" && inw && (tid in tree)) {
 		s = field(rest, "sig")
 		if (s == 14 || s == 26) cnt["timer signal deliveries"]++
