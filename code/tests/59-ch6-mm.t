@@ -52,7 +52,7 @@ CHECKS="cow mprotect munmap shared mremap threads stale"
 EXT4_CHECKS="cow shared"
 FORKS=2000
 BIGEXECS=20
-# the signature's loop lengths, and the bound: ch6 makes about 0.55 of
+# the signature's loop lengths, and the bound: ch6 makes about 0.58 of
 # upstream's stops, a kernel without 0025 about 0.7, without 0022 1.0
 SIG_SHORT=20 SIG_LONG=120 SIG_RATIO=0.62
 # and its ptrace calls per fork+exec, at most half upstream's with 0025
