@@ -1,7 +1,10 @@
 #!/bin/bash
 # Every kernel boots on the guest image and passes the smoke suite: shell,
 # fork/exec, FPU state, /proc and /sys, fio and iperf3, and data written
-# to and read from ubd disks, with checksums compared on the host.  Also:
+# to and read from ubd disks, with checksums compared on the host, fio
+# crc32c write-then-verify (random sizes, queue depth 1 and 32) on a plain
+# disk and on a COW overlay, and pieces of a pattern written by the guest
+# at random offsets, found on the host where they belong.  Also:
 # the kernel sized its FP state to the host's XSAVE area.  One boot per
 # distinct kernel: a chapter with no patches yet shares the previous
 # chapter's tree, and booting it again would test nothing new.
@@ -26,9 +29,27 @@ for k in "${kernels[@]}"; do
 	t=${k%%=*}
 	[ "$k" = "$t" ] || diag "$t's kernel is also ${k#*=}'s: booted once"
 	head -c 8388608 /dev/urandom > "$tmp/in.img"
+	rm -f "$tmp/out.img" "$tmp/plain.img" "$tmp/cow.img" "$tmp/pat.img" "$tmp/want.img"
 	truncate -s 8M "$tmp/out.img"
+	truncate -s 16M "$tmp/plain.img"
+	head -c 16777216 /dev/urandom > "$tmp/back.img"
+	truncate -s 8M "$tmp/pat.img" "$tmp/want.img"
+	mkdir -p "$tmp/job"
+	head -c 1048576 /dev/urandom > "$tmp/job/pattern"
+	# 64 pieces: up to 256 sectors of the 1 MiB pattern each, anywhere on
+	# the 8 MiB disk (16384 sectors), overlapping or not; replayed here in
+	# the same order for the image the guest must leave
+	for _ in $(seq 64); do
+		c=$((RANDOM % 256 + 1))
+		echo "$((RANDOM % (2048 - c + 1))) $(((RANDOM * 32768 + RANDOM) % (16384 - c + 1))) $c"
+	done > "$tmp/job/offsets"
+	while read -r s d c; do
+		dd if="$tmp/job/pattern" of="$tmp/want.img" bs=512 skip="$s" seek="$d" count="$c" \
+			conv=notrunc status=none
+	done < "$tmp/job/offsets"
 	rc=0
-	"$S/uml-run" -k "$t" -t 120 -j "$tmp/job" -d "$tmp/in.img" -d "$tmp/out.img" \
+	"$S/uml-run" -k "$t" -t 180 -j "$tmp/job" -d "$tmp/in.img" -d "$tmp/out.img" \
+		-d "$tmp/plain.img" -d "$tmp/cow.img,$tmp/back.img" -d "$tmp/pat.img" \
 		"$(cat "$smoke")" > "$tmp/out" 2> "$tmp/err" || rc=$?
 	ok "$rc" "$t: boots and the smoke suite exits 0"
 	[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/err")"
@@ -42,6 +63,10 @@ for k in "${kernels[@]}"; do
 	is "$(sha256sum < "$tmp/out.img" | cut -d' ' -f1)" \
 		"$(sed -n 's/^SUM ubdc-written //p' "$tmp/out")" \
 		"$t: the host finds what the guest wrote to ubdc"
+	is "$(sha256sum < "$tmp/pat.img" | cut -d' ' -f1)" "$(sha256sum < "$tmp/want.img" | cut -d' ' -f1)" \
+		"$t: the host finds the guest's 64 pattern pieces at their offsets on ubdf"
+	[ "$(sha256sum < "$tmp/pat.img" | cut -d' ' -f1)" = "$(sha256sum < "$tmp/want.img" | cut -d' ' -f1)" ] ||
+		diag "$(cmp -l "$tmp/pat.img" "$tmp/want.img" | awk 'NR == 1 { printf "first difference at byte %d (sector %d); ", $1 - 1, ($1 - 1) / 512 } END { printf "%d bytes differ", NR }')"
 	fp=$(sed -n 's/^Host FP state: XSAVE, \([0-9]*\) bytes$/\1/p' "$tmp/job/uml.log")
 	is "$fp" "$host_xsave" "$t: FP state sized to the host XSAVE area (CPUID 0xD)"
 done
