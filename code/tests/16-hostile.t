@@ -4,7 +4,8 @@
 # newest chapter's kernel and on upstream, one boot each runs, in turn:
 #  - a fork bomb that a process limit stops (forkbomb 64 2: user nobody,
 #    RLIMIT_NPROC 64, every process forking for 2 s, then all killed);
-#  - 5000 short processes (forkexec 5000 true);
+#  - 5000 short processes (forkexec 5000 true; 1000 on upstream, where a
+#    fork+exec costs several times as much, to keep the suite's time);
 #  - an out-of-memory kill (memhog, oom_score_adj 1000, killed by the
 #    guest's OOM killer with SIGKILL).
 # After a warm-up, and after each of the three, the guest leaves a mark in
@@ -17,7 +18,10 @@
 . "$(dirname "$0")/lib/tap.sh"
 
 KERNELS="ch7 upstream"
-FORKS=5000
+# forks_of KERNEL: the short processes it runs
+forks_of() {
+	case "$1" in upstream) echo 1000 ;; *) echo 5000 ;; esac
+}
 # shellcheck disable=SC2086
 need_kernels $KERNELS
 need_rootfs
@@ -41,7 +45,7 @@ forkexec 50 /opt/fastuml/bin/true > /dev/null || exit 1
 mark warm
 forkbomb 64 2 || exit 1
 mark bomb
-forkexec '$FORKS' /opt/fastuml/bin/true || exit 1
+forkexec "$1" /opt/fastuml/bin/true || exit 1
 mark many
 rc=0
 memhog > /dev/null || rc=$?
@@ -78,7 +82,8 @@ for t in $KERNELS; do
 	job=$tmp/job-$t
 	rm -rf "$job"
 	mkdir -p "$job"
-	"$S/uml-run" -k "$t" -t 300 -j "$job" -- "$guest" > "$tmp/out" 2> "$tmp/err" &
+	forks=$(forks_of "$t")
+	"$S/uml-run" -k "$t" -t 300 -j "$job" -- sh -c "$guest" guest "$forks" > "$tmp/out" 2> "$tmp/err" &
 	runner=$!
 	declare -A at=()
 	sid='' shm=''
@@ -97,7 +102,7 @@ for t in $KERNELS; do
 	done
 	rc=0
 	wait "$runner" || rc=$?
-	ok "$rc" "$t: the guest's bomb, $FORKS processes and OOM kill run, and the guest exits 0"
+	ok "$rc" "$t: the guest's bomb, $forks processes and OOM kill run, and the guest exits 0"
 	[ "$rc" -eq 0 ] || diag "$(tail -n 5 "$tmp/out" "$tmp/err")"
 	grep -q '^forkbomb: .* refused, none left$' "$tmp/out" && r=0 || r=1
 	ok "$r" "$t: the fork bomb hit its process limit and was cleaned up ($(grep '^forkbomb' "$tmp/out"))"
