@@ -33,8 +33,9 @@ local function index(docs, pages)
         subs[#subs + 1] = { pandoc.Plain({ pandoc.Link(b.content, pages[i] .. "#" .. b.identifier) }) }
       end
     end
-    -- the chapter's number is its file's (03-slug.html), whatever else exists
-    local num = pages[i]:match("^0*(%d+)%-")
+    -- the chapter's number is its file's (03-slug.html; A1 for A1-slug.html),
+    -- whatever else exists
+    local num = pages[i]:match("^0*(%d+)%-") or pages[i]:match("^(A%d*)%-")
     local head = { title }
     if num then
       head = { pandoc.Span({ pandoc.Str(num) }, pandoc.Attr("", { "chapter-number" })), pandoc.Space(), title }
@@ -49,23 +50,61 @@ local function index(docs, pages)
   return { pandoc.Div({ pandoc.BulletList(items) }, pandoc.Attr("contents", { "contents" })) }
 end
 
+-- Element types that carry an identifier a link can point at.
+local ID_TYPES = { "Header", "Div", "Span", "CodeBlock", "Table" }
+
 local function single(docs, pages)
-  local first_id, blocks = {}, {}
+  -- Each chapter was read on its own, so two chapters can have the same
+  -- identifier ("measurements", "proving-it"); in one document the second
+  -- would be unreachable and the contents would point at the first.  An
+  -- identifier an earlier chapter took gets the page's name in front.
+  local first_id, blocks, taken, renamed = {}, {}, {}, {}
   for i, doc in ipairs(docs) do
+    local page, map, collect = pages[i], {}, {}
+    renamed[page] = map
+    for _, t in ipairs(ID_TYPES) do
+      collect[t] = function(el)
+        local id = el.identifier
+        if id and id ~= "" then
+          if taken[id] then
+            map[id] = page:gsub("%.html$", "") .. "--" .. id
+          end
+          taken[map[id] or id] = true
+        end
+      end
+    end
+    pandoc.walk_block(pandoc.Div(doc.blocks), collect)
     for _, b in ipairs(doc.blocks) do
-      if b.t == "Header" and b.level == 1 then first_id[pages[i]] = b.identifier break end
+      if b.t == "Header" and b.level == 1 then
+        first_id[page] = map[b.identifier] or b.identifier
+        break
+      end
     end
   end
-  local fix = {
-    Link = function(el)
-      local page, frag = el.target:match("^([^/#:]+%.html)#?(.*)$")
-      if page and first_id[page] then
-        el.target = "#" .. (frag ~= "" and frag or first_id[page])
-        return el
+  for i, doc in ipairs(docs) do
+    local map = renamed[pages[i]]
+    local fix = {
+      Link = function(el)
+        local page, frag = el.target:match("^([^/#:]+%.html)#?(.*)$")
+        if page and first_id[page] then
+          el.target = "#" .. (frag ~= "" and (renamed[page][frag] or frag) or first_id[page])
+          return el
+        end
+        local own = el.target:match("^#(.+)$")
+        if own and map[own] then
+          el.target = "#" .. map[own]
+          return el
+        end
+      end,
+    }
+    for _, t in ipairs(ID_TYPES) do
+      fix[t] = function(el)
+        if el.identifier and map[el.identifier] then
+          el.identifier = map[el.identifier]
+          return el
+        end
       end
-    end,
-  }
-  for _, doc in ipairs(docs) do
+    end
     local d = pandoc.walk_block(pandoc.Div(doc.blocks), fix)
     for _, b in ipairs(d.content) do blocks[#blocks + 1] = b end
   end

@@ -1,7 +1,7 @@
 #!/bin/bash
 # build.sh: render the book (make book) or the solutions (make solutions-book).
 #
-#   build.sh book        chapters/NN-slug.md -> build/book/
+#   build.sh book        chapters/NN-slug.md, then AN-slug.md -> build/book/
 #   build.sh solutions   solutions/chNN/NAME/README.md -> build/solutions/
 #
 # Output: html/ (one page per chapter, index.html with the contents,
@@ -28,7 +28,11 @@ case "$kind" in
 book)
 	name=fastuml
 	out=${BOOK_OUT:-$BUILD/book}
-	mapfile -t sources < <(find "$BOOK_SRC/chapters" -maxdepth 1 -name '[0-9][0-9]-*.md' 2> /dev/null | sort)
+	# the chapters (NN-slug.md) in order, then the appendices (AN-slug.md)
+	mapfile -t sources < <({
+		find "$BOOK_SRC/chapters" -maxdepth 1 -name '[0-9][0-9]-*.md' 2> /dev/null | sort
+		find "$BOOK_SRC/chapters" -maxdepth 1 -name 'A[0-9]-*.md' 2> /dev/null | sort
+	})
 	numbered=1
 	;;
 solutions)
@@ -108,7 +112,9 @@ for ((i = 0; i < n; i++)); do
 	if [ "$((i + 1))" -lt "$n" ]; then
 		args+=(-V "next-href=${pages[$((i + 1))]}" -V "next-title=${titles[$((i + 1))]}")
 	fi
-	if [ "$numbered" = 1 ]; then
+	# a chapter's sections are numbered from its file's number; an
+	# appendix's are not (include.lua marks its headings unnumbered)
+	if [ "$numbered" = 1 ] && [[ ${pages[$i]} == [0-9][0-9]-* ]]; then
 		num=$(basename "${pages[$i]}" | sed 's/^0*\([0-9]*\)-.*/\1/')
 		args+=(--number-sections --number-offset=$((num - 1)))
 	fi

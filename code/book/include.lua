@@ -33,8 +33,10 @@ include.lua: the book's pandoc filter.  Nothing in the book is pasted:
       ratio of two rows (see csv_value below).
 
 Images must exist under images/ (a .dot names the SVG the build renders
-from it); links to chapters (NN-slug.md#anchor) become links between the
-HTML pages; links to files of the repository must name existing files.
+from it); links to chapters (NN-slug.md#anchor) and appendices
+(AN-slug.md#anchor) become links between the HTML pages; links to files
+of the repository must name existing files.  Every heading of an
+appendix is unnumbered.
 
 Any problem stops the build with one line on stderr:
   book: FILE: BLOCK: what is wrong; how to fix it
@@ -765,6 +767,9 @@ local function exercises_div(el)
     doc = pandoc.walk_block(pandoc.Div(doc.blocks), {
       Header = function(h)
         h.level = math.min(h.level + 1, 6)
+        -- every exercise has "The task" and the like: the exercise's
+        -- name keeps their identifiers apart
+        if h.identifier ~= "" then h.identifier = name .. "-" .. h.identifier end
         return h
       end,
     })
@@ -799,6 +804,7 @@ local function link(el)
   if t:match("^%a[%w+.-]*:") or t:match("^#") then return nil end
   local file, frag = t:match("^([^#]*)(#?.*)$")
   local slug = file:match("^(%d%d%-[%w_%-]+)%.md$") or file:match("^chapters/(%d%d%-[%w_%-]+)%.md$")
+    or file:match("^(A%d%-[%w_%-]+)%.md$") or file:match("^chapters/(A%d%-[%w_%-]+)%.md$")
   if slug then
     if not exists(BOOK .. "/chapters/" .. slug .. ".md") then
       die("link " .. t, "no chapter chapters/" .. slug .. ".md")
@@ -823,6 +829,15 @@ return {
     Link = link,
     Span = function(el)
       if el.classes:includes("value") then return csv_value(el) end
+    end,
+  },
+  {
+    -- an appendix (chapters/AN-slug.md) takes no section numbers
+    Header = function(h)
+      if SRCFILE:match("A%d%-[^/]*%.md$") and not h.classes:includes("unnumbered") then
+        h.classes:insert("unnumbered")
+        return h
+      end
     end,
   },
   {

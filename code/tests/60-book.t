@@ -244,7 +244,7 @@ ok "$r" "error: two chapters with one number (one line)"
 # --- the real book and the solutions ------------------------------------------------------
 rc=0
 code/book/build.sh book > "$tmp/log" 2> "$tmp/err" || rc=$?
-ok "$rc" "make book: the book builds from chapters/ ($(find chapters -name '[0-9][0-9]-*.md' | wc -l) chapters)"
+ok "$rc" "make book: the book builds from chapters/ ($(find chapters -name '[0-9][0-9]-*.md' | wc -l) chapters, $(find chapters -name 'A[0-9]-*.md' | wc -l) appendices)"
 [ "$rc" -eq 0 ] || diag "$(cat "$tmp/err")"
 rc=0
 node code/book/check-html.mjs "$BUILD/book/html" "$BUILD/book/screenshot.png" > "$tmp/check" 2>&1 || rc=$?
@@ -252,6 +252,13 @@ ok "$rc" "Chromium: nothing broken in the book; screenshot in build/book/screens
 [ "$rc" -eq 0 ] || diag "$(cat "$tmp/check")"
 is "$(head -c 8 "$BUILD/book/screenshot.png" | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a" \
 	"the screenshot is a PNG"
+# one document (the PDF's source): an identifier used twice would send the
+# contents and the links of the second one to the first
+dups=$(grep -o ' id="[^"]*"' "$BUILD/book/html/print.html" | sort | uniq -d | head -n 3 | tr '\n' ' ')
+is "$dups" "" "the PDF's one document has no identifier twice"
+[ -z "$(grep -o ' id="[^"]*"' "$BUILD/book/html/A1-build-and-measure.html" 2> /dev/null | sort | uniq -d)" ] &&
+	[ -z "$(grep -o ' id="[^"]*"' "$BUILD/book/html/06-exec-fork.html" | sort | uniq -d)" ] && r=0 || r=1
+ok "$r" "a chapter's page has no identifier twice (chapter 6, appendix A)"
 rc=0
 code/book/build.sh solutions > "$tmp/log" 2> "$tmp/err" || rc=$?
 ok "$rc" "make solutions-book: the solutions build apart, in build/solutions"
