@@ -10,6 +10,8 @@
 # chapter's tree, and booting it again would test nothing new.
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
+# shellcheck source=code/tests/lib/smoke.sh
+. "$(dirname "$0")/lib/smoke.sh"
 
 # shellcheck disable=SC2086
 need_kernels $TARGETS
@@ -28,28 +30,9 @@ mapfile -t kernels < <(distinct_kernels $TARGETS)
 for k in "${kernels[@]}"; do
 	t=${k%%=*}
 	[ "$k" = "$t" ] || diag "$t's kernel is also ${k#*=}'s: booted once"
-	head -c 8388608 /dev/urandom > "$tmp/in.img"
-	rm -f "$tmp/out.img" "$tmp/plain.img" "$tmp/cow.img" "$tmp/pat.img" "$tmp/want.img"
-	truncate -s 8M "$tmp/out.img"
-	truncate -s 16M "$tmp/plain.img"
-	head -c 16777216 /dev/urandom > "$tmp/back.img"
-	truncate -s 8M "$tmp/pat.img" "$tmp/want.img"
-	mkdir -p "$tmp/job"
-	head -c 1048576 /dev/urandom > "$tmp/job/pattern"
-	# 64 pieces: up to 256 sectors of the 1 MiB pattern each, anywhere on
-	# the 8 MiB disk (16384 sectors), overlapping or not; replayed here in
-	# the same order for the image the guest must leave
-	for _ in $(seq 64); do
-		c=$((RANDOM % 256 + 1))
-		echo "$((RANDOM % (2048 - c + 1))) $(((RANDOM * 32768 + RANDOM) % (16384 - c + 1))) $c"
-	done > "$tmp/job/offsets"
-	while read -r s d c; do
-		dd if="$tmp/job/pattern" of="$tmp/want.img" bs=512 skip="$s" seek="$d" count="$c" \
-			conv=notrunc status=none
-	done < "$tmp/job/offsets"
+	smoke_setup "$tmp"
 	rc=0
-	"$S/uml-run" -k "$t" -t 180 -j "$tmp/job" -d "$tmp/in.img" -d "$tmp/out.img" \
-		-d "$tmp/plain.img" -d "$tmp/cow.img,$tmp/back.img" -d "$tmp/pat.img" \
+	"$S/uml-run" -k "$t" -t 180 -j "$tmp/job" "${smoke_disks[@]}" \
 		"$(cat "$smoke")" > "$tmp/out" 2> "$tmp/err" || rc=$?
 	ok "$rc" "$t: boots and the smoke suite exits 0"
 	[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/err")"
