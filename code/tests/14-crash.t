@@ -14,6 +14,9 @@
 # that acknowledges a write or a flush before its host write was done,
 # not one whose flush never reaches the host's disk (chapter 2 shows
 # that upstream's does not; no test here can pull the host's power).
+# lane: 2
+# (run-tests: beside lane 1's tests, on the last CPU, its UML runs pinned
+# there; it times nothing, so sharing the machine changes no result.)
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 

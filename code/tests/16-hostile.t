@@ -14,6 +14,9 @@
 # back (within 10 s) to what they were after the warm-up.  ch6 keeps up
 # to four host processes of dead address spaces for reuse: before each
 # mark six processes end together, which fills that pool.
+# lane: 2
+# (run-tests: beside lane 1's tests, on the last CPU, its UML runs pinned
+# there; it times nothing, so sharing the machine changes no result.)
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 

@@ -13,6 +13,9 @@
 #  - a disk on a read-only file system, a COW overlay whose backing file
 #    is missing (given with -d COW,BACKING, or recorded in an existing
 #    COW file): uml-run's one error line and exit 125, no boot.
+# lane: 2
+# (run-tests: beside lane 1's tests, on the last CPU, its UML runs pinned
+# there; it times nothing, so sharing the machine changes no result.)
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
