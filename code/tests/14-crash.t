@@ -39,12 +39,6 @@ while [ "$i" -lt '$RECORDS' ]; do
 	i=$((i + 1))
 done'
 
-# sid_of JOB: the session id of the UML kernel running job directory JOB
-sid_of() {
-	local p
-	p=$(pgrep -o -f "fastuml.job=hostfs:$1( |$)") || return 1
-	ps -o sid= -p "$p" | tr -d ' '
-}
 
 # shellcheck disable=SC2086
 mapfile -t kernels < <(distinct_kernels $KERNELS)
@@ -67,7 +61,8 @@ for k in "${kernels[@]}"; do
 	killed=1
 	for _ in $(seq 1800); do
 		if [ "$(wc -l < "$job/acks")" -ge "$KILL_AFTER" ]; then
-			sid=$(sid_of "$job") && pkill -KILL -s "$sid" && killed=0
+			p=$(uml_pid "$job") && sid=$(ps -o sid= -p "$p" | tr -d ' ') &&
+				pkill -KILL -s "$sid" && killed=0
 			break
 		fi
 		kill -0 "$runner" 2> /dev/null || break

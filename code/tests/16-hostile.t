@@ -96,7 +96,7 @@ for t in $KERNELS; do
 		done
 		[ -e "$job/mark.$m" ] || break
 		if [ -z "$sid" ]; then
-			p=$(pgrep -o -f "fastuml.job=hostfs:$job( |$)") &&
+			p=$(uml_pid "$job") &&
 				sid=$(ps -o sid= -p "$p" | tr -d ' ') &&
 				shm=$(tr '\0' '\n' < "/proc/$p/cmdline" | sed -n 's/^uml_dir=//p')
 		fi

@@ -107,7 +107,7 @@ for t in ch3 upstream; do
 		sleep 0.05
 	done
 	sent=0
-	if pid=$(pgrep -o -f "fastuml.job=hostfs:$job( |$)") && kill -STOP "$pid"; then
+	if pid=$(uml_pid "$job") && kill -STOP "$pid"; then
 		for i in $(seq 0 $((NIFS - 1))); do
 			printf '%060d' 0 > "/dev/udp/127.0.0.1/$((PORT0 + i))" && sent=$((sent + 1))
 		done

@@ -125,3 +125,9 @@ leftovers() {
 	pgrep -a -f "uml_dir=/dev/shm/${SHM_PREFIX}[.]" || true
 	ls -d /dev/shm/"$SHM_PREFIX".* 2> /dev/null || true
 }
+
+# uml_pid JOB: the pid of the UML kernel process that runs job directory
+# JOB (uml-run -j JOB); its session holds every host process of that UML
+uml_pid() {
+	pgrep -o -f "fastuml.job=hostfs:$1( |$)"
+}
