@@ -12,7 +12,7 @@ EX ?=
 PATCH ?=
 KERNELS := ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream
 
-.PHONY: all deps kernel kernels rootfs debian-rootfs qemu-kernel measure figures book solutions-book grade test clean distclean
+.PHONY: all deps kernel kernels rootfs debian-rootfs qemu-kernel measure figures scoreboard book solutions-book grade test clean distclean
 
 all: kernels rootfs qemu-kernel book
 
@@ -44,7 +44,7 @@ measure: ## benchmarks: make measure [CH=N] [QUICK=1] [RUNS=5] [WORKLOADS="exec 
 figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-native.svg: fraction of native, log scale; *-sweep.svg for a rate sweep; *-fds.svg against the registered descriptors; breakdown*.svg: time classes per target)
 	@for csv in images/ch*/*.csv; do \
 	  [ -e "$$csv" ] || continue; \
-	  case "$$csv" in *syscalls.csv | */faults.csv | */profile.csv) continue ;; esac; \
+	  case "$$csv" in *syscalls.csv | */faults.csv | */profile.csv | */scoreboard.csv) continue ;; esac; \
 	  case "$$csv" in */breakdown*.csv) \
 	    code/bench/plot-breakdown.sh "$$csv" "$${csv%.csv}.svg" && echo "figures: $${csv%.csv}.svg" || exit 1; \
 	    continue ;; esac; \
@@ -59,6 +59,9 @@ figures: ## SVG plots from the committed results: images/chNN/*.csv -> *.svg (*-
 	    code/bench/plot.sh --sweep "$$csv" "$${csv%.csv}-sweep.svg" && echo "figures: $${csv%.csv}-sweep.svg" || exit 1; \
 	  fi; \
 	done
+
+scoreboard: ## the scoreboard of every chapter's headline figures, from the committed results: images/ch07/scoreboard.csv and .svg (rows: code/bench/scoreboard.rows)
+	code/bench/scoreboard
 
 book: ## the book: build/book/html/index.html, build/book/fastuml.epub, build/book/fastuml.pdf
 	code/book/build.sh book

@@ -28,21 +28,32 @@
 # time (s, us/op...), so that higher is faster in both.  A line marks 1,
 # native itself.  For results where UML and native differ by orders of
 # magnitude, whose bars would otherwise be too short to read.
+#
+# With --scoreboard, plot.sh draws code/bench/scoreboard's table: a panel
+# per chapter, three bars per headline figure (the kernel the chapter
+# started from, the chapter's kernel, native), each as its speed over
+# upstream's in the same run, on a log scale; a line marks upstream.
 set -euo pipefail
 export LC_ALL=C
 die() { echo "plot: error: $*" >&2; exit 1; }
-sweep=0 native=0 fds=0
+sweep=0 native=0 fds=0 board=0
 case "${1:-}" in
+--scoreboard) board=1; shift ;;
 --sweep) sweep=1; shift ;;
 --native) native=1; shift ;;
 --fds) fds=1; shift ;;
 esac
-[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep | --native | --fds] CSV SVG" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: plot.sh [--sweep | --native | --fds | --scoreboard] CSV SVG" >&2; exit 2; }
 csv=$1 svg=$(realpath -m "$2")
 [ -r "$csv" ] || die "cannot read $csv"
 command -v gnuplot > /dev/null || die "gnuplot is missing (make deps installs gnuplot-nox)"
-head -n 1 "$csv" | grep -q '^workload,metric,unit,target,median,min,max,' ||
-	die "$csv is not a fastuml results file (header)"
+if [ "$board" = 1 ]; then
+	head -n 1 "$csv" | grep -q '^chapter,figure,short,unit,better,before,before_value,after,after_value,upstream,native,' ||
+		die "$csv is not a scoreboard (header)"
+else
+	head -n 1 "$csv" | grep -q '^workload,metric,unit,target,median,min,max,' ||
+		die "$csv is not a fastuml results file (header)"
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -203,6 +214,49 @@ panels_head() {
 	echo "set xtics nomirror rotate by -30 scale 0"
 	echo "set ytics nomirror"
 }
+
+if [ "$board" = 1 ]; then
+	# one data file per chapter: "x value colour label" for each bar, and
+	# "x short" for each figure (the tics)
+	awk -F, -v dir="$tmp" '
+		function speed(a) {
+			if (a == "-" || a + 0 <= 0 || $10 == "-" || $10 + 0 <= 0) return ""
+			return $5 == "higher" ? a / $10 : $10 / a
+		}
+		function bar(x, v, c) { if (v != "") printf "%.2f %.6g %d %s\n", x, v, c, $8 > (dir "/c" $1 ".dat") }
+		NR > 1 && $3 != "-" {
+			if (!($1 in k)) { chs[++nc] = $1 }
+			x = ++k[$1]
+			bar(x - 0.27, speed($7), 10467286)
+			bar(x, speed($9), 2314383)
+			bar(x + 0.27, speed($11), 3971655)
+			tics[$1] = tics[$1] (x > 1 ? ", " : "") sprintf("\"%s\" %d", $3, x)
+			n[$1] = x
+		}
+		END { for (i = 1; i <= nc; i++) print chs[i], n[chs[i]], tics[chs[i]] > (dir "/chapters") }' "$csv"
+	[ -s "$tmp/chapters" ] || die "$csv has no figure to draw"
+	nch=$(wc -l < "$tmp/chapters")
+	cols=$((nch < 2 ? nch : 2))
+	rows=$(((nch + cols - 1) / cols))
+	{
+		panels_head "$cols" "$rows" 250 "\"speed over upstream 6.12 in the same run (log scale)\\nlight: the kernel before the chapter, dark: the chapter's, green: native\" noenhanced"
+		echo "set logscale y"
+		echo "set format y '%g'"
+		echo "set ylabel '× upstream' noenhanced"
+		echo "set xtics rotate by 0"
+		while read -r c nf tics; do
+			echo "set title 'chapter $c' noenhanced"
+			echo "set xrange [0.5:$nf.5]"
+			echo "set xtics ($tics) noenhanced"
+			echo "plot 'c$c.dat' using 1:2:(0.25):3 with boxes lc rgb variable, \\"
+			echo "     1 with lines lc rgb '#e6862e' dt 2, \\"
+			echo "     '' using 1:2:(\$2 >= 10 ? sprintf('%.0f', \$2) : sprintf('%.2g', \$2)) with labels offset 0,0.6 font ',8'"
+		done < "$tmp/chapters"
+		echo "unset multiplot"
+	} > "$tmp/plot.gp"
+	gnuplot_run
+	exit 0
+fi
 
 if [ "$native" = 1 ]; then
 	# one data file per metric with a native row: "index target ratio
