@@ -121,11 +121,15 @@ wl_teardown() {
 	net_if='' net_ns=''
 }
 
-# net_script SETUP BIND IF: the iperf3 runs as a shell script that prints
-# metric lines.  SETUP configures the interface (empty for native), BIND
-# is the client's address, IF the interface whose counters give the
-# frames per second the guest's driver moved (UDP only: a TCP frame may
-# be a TSO super-frame).  iperf3 -f m: Mbits/sec; its "receiver" line
+# net_script SETUP BIND IF [OFFLOADS]: the iperf3 runs as a shell script
+# that prints metric lines.  SETUP configures the interface (empty for
+# native), BIND is the client's address, IF the interface whose counters
+# give the frames per second the guest's driver moved (UDP only: a TCP
+# frame may be a TSO super-frame).  With OFFLOADS=1 (a UML guest) the
+# TCP runs are made again with the interface's offloads switched off by
+# ethtool (segmentation, checksums, scatter-gather, GRO), as
+# tcp-tx-nooffload and tcp-rx-nooffload: what the offloads are worth on
+# each driver.  iperf3 -f m: Mbits/sec; its "receiver" line
 # has the interval, the bit rate and, for UDP, lost/total datagrams.
 net_script() {
 	cat << EOF
@@ -158,6 +162,20 @@ run udp1500-tx tx_packets -u -b 0 -l 1472
 run udp1500-rx rx_packets -u -b 0 -l 1472 -R
 run tcp-tx tx_packets
 run tcp-rx rx_packets -R
+$([ "${4:-0}" = 1 ] && net_nooffload "$3")
+EOF
+}
+
+# net_nooffload IF: the script lines of the TCP runs without offloads.
+# A driver that cannot switch a feature off keeps it (ethtool -K changes
+# what it can); the runs need segmentation offload off, and check it.
+net_nooffload() {
+	cat << EOF
+ethtool -K $1 tso off gso off gro off tx off sg off > /dev/null 2>&1
+ethtool -k $1 | grep -q '^tcp-segmentation-offload: off' ||
+	{ echo "net: cannot switch $1's segmentation offload off" >&2; exit 1; }
+run tcp-tx-nooffload tx_packets
+run tcp-rx-nooffload rx_packets -R
 EOF
 }
 
@@ -188,7 +206,7 @@ wl_run() {
 		spec=$(net_guest_if "$t") || return 1
 		read -r dev arg <<< "$spec"
 		guest "$t" -t 300 -a ipv6.disable=1 -n "$arg" -- \
-			"$(net_script "ip addr add $NET_GUEST/24 dev $dev && ip link set $dev up || exit 1" "$NET_GUEST" "$dev")"
+			"$(net_script "ip addr add $NET_GUEST/24 dev $dev && ip link set $dev up || exit 1" "$NET_GUEST" "$dev" 1)"
 		;;
 	native)
 		ip addr add "$NET_NATIVE/24" dev "$net_if" || return 1
