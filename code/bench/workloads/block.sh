@@ -104,6 +104,16 @@ wl_count() {
 		awk -v o="${op%%:*}" '{ s += $2; printf "count %s.%s %s calls/op\n", o, $1, $2 }
 			END { printf "count %s.all %.4g calls/op\n", o, s }' "$WORK/c"
 	done
+	# zeroing (BLKZEROOUT: WRITE_ZEROES requests) and discarding one MiB
+	# at a time: on this tmpfs disk the host has no fallocate(ZERO_RANGE)
+	# (chapter 7's patches 0026 and 0027)
+	for op in zero-1m:"zeroout /dev/ubdb \$((i * 1048576)) 1048576" \
+		discard-1m:"blkdiscard -o \$((i * 1048576)) -l 1048576 /dev/ubdb"; do
+		syscalls_per_op "$t" 8 40 "i=0; while [ \$i -lt \$N ]; do ${op#*:} || exit 1; i=\$((i + 1)); done" \
+			-d "$disk" > "$WORK/c"
+		awk -v o="${op%%:*}" '{ s += $2; printf "count %s.%s %s calls/op\n", o, $1, $2 }
+			END { printf "count %s.all %.4g calls/op\n", o, s }' "$WORK/c"
+	done
 	for op in rand-read-4k-qd32b:randread rand-write-4k-qd32b:randwrite; do
 		syscalls_per_op "$t" 512 2560 "fio --name=c --filename=/dev/ubdb --direct=1 --ioengine=libaio \
 			--rw=${op#*:} --bs=4k --size=$(block_mib)M $(block_qd32b) --number_ios=\$N \
