@@ -1,6 +1,7 @@
 #!/bin/bash
 # 47-scoreboard.t: code/bench/scoreboard (make scoreboard) on the committed
 # results, and on a fixture whose ratios and verdicts are known.
+# shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
 
 sb=$FASTUML_ROOT/code/bench/scoreboard
