@@ -216,8 +216,8 @@ panels_head() {
 }
 
 if [ "$board" = 1 ]; then
-	# one data file per chapter: "x value colour label" for each bar, and
-	# "x short" for each figure (the tics)
+	# one data file per chapter, "x value colour kernel" for each bar, and
+	# a line per chapter in chapters: "CH BEFORE_to_AFTER FIGURES TICS"
 	awk -F, -v dir="$tmp" '
 		function speed(a) {
 			if (a == "-" || a + 0 <= 0 || $10 == "-" || $10 + 0 <= 0) return ""
@@ -232,8 +232,13 @@ if [ "$board" = 1 ]; then
 			bar(x + 0.27, speed($11), 3971655)
 			tics[$1] = tics[$1] (x > 1 ? ", " : "") sprintf("\"%s\" %d", $3, x)
 			n[$1] = x
+			from[$1] = $6 == "-" ? "" : $6 "_to_"
+			to[$1] = $8
 		}
-		END { for (i = 1; i <= nc; i++) print chs[i], n[chs[i]], tics[chs[i]] > (dir "/chapters") }' "$csv"
+		END {
+			for (i = 1; i <= nc; i++)
+				print chs[i], from[chs[i]] to[chs[i]], n[chs[i]], tics[chs[i]] > (dir "/chapters")
+		}' "$csv"
 	[ -s "$tmp/chapters" ] || die "$csv has no figure to draw"
 	nch=$(wc -l < "$tmp/chapters")
 	cols=$((nch < 2 ? nch : 2))
@@ -243,10 +248,15 @@ if [ "$board" = 1 ]; then
 		echo "set logscale y"
 		echo "set format y '%g'"
 		echo "set ylabel '× upstream' noenhanced"
-		echo "set xtics rotate by 0"
-		while read -r c nf tics; do
-			echo "set title 'chapter $c' noenhanced"
+		while read -r c span nf tics; do
+			echo "set title 'chapter $c: ${span//_/ }' noenhanced"
 			echo "set xrange [0.5:$nf.5]"
+			# more than four figures: their names slanted, to fit
+			if [ "$nf" -gt 4 ]; then
+				echo "set xtics rotate by -30"
+			else
+				echo "set xtics rotate by 0"
+			fi
 			echo "set xtics ($tics) noenhanced"
 			echo "plot 'c$c.dat' using 1:2:(0.25):3 with boxes lc rgb variable, \\"
 			echo "     1 with lines lc rgb '#e6862e' dt 2, \\"
