@@ -200,13 +200,14 @@ if [ "$fds" = 1 ]; then
 	exit 0
 fi
 
-# panels_head COLS ROWS PANEL_HEIGHT TITLE: the gnuplot lines that start
-# a figure of COLS x ROWS bar panels (TITLE: the multiplot's title and
-# its options)
+# panels_head COLS ROWS PANEL_HEIGHT TITLE [LAYOUT_COLS]: the gnuplot
+# lines that start a figure of COLS x ROWS bar panels, 330 pixels wide
+# each (TITLE: the multiplot's title and its options); LAYOUT_COLS other
+# than COLS makes each panel wider (one panel the width of two: 1)
 panels_head() {
 	echo "set terminal svg size $(($1 * 330)),$(($2 * $3 + 30)) font 'sans,11' background '#ffffff'"
 	echo "set output '$svg'"
-	echo "set multiplot layout $2,$1 title $4 font 'sans,13'"
+	echo "set multiplot layout $2,${5:-$1} title $4 font 'sans,13'"
 	echo "set style fill solid 0.85 border -1"
 	echo "set boxwidth 0.6"
 	echo "set grid ytics lc rgb '#dddddd'"
@@ -240,19 +241,21 @@ if [ "$board" = 1 ]; then
 				print chs[i], from[chs[i]] to[chs[i]], n[chs[i]], tics[chs[i]] > (dir "/chapters")
 		}' "$csv"
 	[ -s "$tmp/chapters" ] || die "$csv has no figure to draw"
+	# two panels a row; a figure of one panel takes the whole width
 	nch=$(wc -l < "$tmp/chapters")
-	cols=$((nch < 2 ? nch : 2))
-	rows=$(((nch + cols - 1) / cols))
+	rows=$(((nch + 1) / 2))
+	layout=$((nch < 2 ? 1 : 2))
+	width=$((660 / layout))
 	{
-		panels_head "$cols" "$rows" 250 "\"speed over upstream 6.12 in the same run (log scale)\\nlight: the kernel before the chapter, dark: the chapter's, green: native\" noenhanced"
+		panels_head 2 "$rows" $((layout == 1 ? 340 : 250)) "\"speed over upstream 6.12 in the same run (log scale)\\nlight: the kernel before, dark: the kernel after, green: native\" noenhanced" "$layout"
 		echo "set logscale y"
 		echo "set format y '%g'"
 		echo "set ylabel '× upstream' noenhanced"
 		while read -r c span nf tics; do
 			echo "set title 'chapter $c: ${span//_/ }' noenhanced"
 			echo "set xrange [0.5:$nf.5]"
-			# more than four figures: their names slanted, to fit
-			if [ "$nf" -gt 4 ]; then
+			# names slanted when they would not fit side by side
+			if [ $((nf * 90)) -gt "$width" ]; then
 				echo "set xtics rotate by -30"
 			else
 				echo "set xtics rotate by 0"
