@@ -33,33 +33,11 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "timing.h"
 
 #define PAGE 4096UL
 
 static const char *prefix;	/* -s PREFIX, or NULL for anonymous memory */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *what, const char *s, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > max) {
-		fprintf(stderr, "memcost: error: %s '%s' is not a number from 1 to %ld\n",
-			what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 static void fail(const char *what)
 {
@@ -112,14 +90,14 @@ static double write_gbps(size_t len, long passes)
 	long i;
 
 	memset(p, 1, len);	/* every page there and written before the clock starts */
-	t0 = now_s();
+	t0 = mono_s();
 	for (i = 0; i < passes; i++) {
 		memset(p, (int)(i + 2), len);
 		/* a read of what was written: the passes cannot be dropped */
 		if (((volatile unsigned char *)p)[len - 1] != (unsigned char)(i + 2))
 			fail("memset");
 	}
-	t1 = now_s();
+	t1 = mono_s();
 	munmap(p, len);
 	return (double)len * passes / (t1 - t0) / 1e9;
 }
@@ -132,10 +110,10 @@ static double fault_us_per_page(size_t len)
 	double t0, t1;
 	size_t off;
 
-	t0 = now_s();
+	t0 = mono_s();
 	for (off = 0; off < len; off += PAGE)
 		((volatile unsigned char *)p)[off] = 1;
-	t1 = now_s();
+	t1 = mono_s();
 	munmap(p, len);
 	return (t1 - t0) * 1e6 / (double)(len / PAGE);
 }
@@ -155,9 +133,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: memcost [-s PREFIX] WRITE_MIB PASSES FAULT_MIB\n");
 		return 2;
 	}
-	write_mib = parse("WRITE_MIB", argv[1], 1L << 20);
-	passes = parse("PASSES", argv[2], 1L << 20);
-	fault_mib = parse("FAULT_MIB", argv[3], 1L << 20);
+	write_mib = count_arg("memcost", "WRITE_MIB", argv[1], 1L << 20);
+	passes = count_arg("memcost", "PASSES", argv[2], 1L << 20);
+	fault_mib = count_arg("memcost", "FAULT_MIB", argv[3], 1L << 20);
 
 	gbps = write_gbps((size_t)write_mib << 20, passes);
 	us = fault_us_per_page((size_t)fault_mib << 20);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "timing.h"
 
 #define WORDS (256 * 1024 / 8)
 #define MAX_THREADS 64
@@ -38,29 +39,6 @@ struct part {
 	uint64_t hash;
 	uint64_t buf[WORDS];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long parse(const char *what, const char *s, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > max) {
-		fprintf(stderr, "parhash: error: %s '%s' is not a number from 1 to %ld\n",
-			what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 /* book: begin hash */
 /* one thread's share: each word mixed into a running hash, pass after pass */
@@ -94,8 +72,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: parhash THREADS PASSES\n");
 		return 2;
 	}
-	threads = parse("THREADS", argv[1], MAX_THREADS);
-	passes = parse("PASSES", argv[2], 1L << 40);
+	threads = count_arg("parhash", "THREADS", argv[1], MAX_THREADS);
+	passes = count_arg("parhash", "PASSES", argv[2], 1L << 40);
 	parts = calloc((size_t)threads, sizeof(*parts));
 	if (!parts) {
 		perror("parhash: calloc");
@@ -107,7 +85,7 @@ int main(int argc, char **argv)
 			parts[t].buf[i] = (uint64_t)i * 0x0101010101010101u + 1;
 	}
 
-	t0 = now_s();
+	t0 = mono_s();
 	for (t = 0; t < threads; t++) {
 		err = pthread_create(&parts[t].thread, NULL, work, &parts[t]);
 		if (err) {
@@ -123,7 +101,7 @@ int main(int argc, char **argv)
 		}
 		hash = hash * 31 + parts[t].hash;
 	}
-	t1 = now_s();
+	t1 = mono_s();
 
 	printf("threads %ld\npasses %ld\nseconds %.6f\nhash %016llx\n", threads, passes,
 	       t1 - t0, (unsigned long long)hash);

@@ -27,31 +27,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "timing.h"
 
 #define MAX_SIZE 4096
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static long parse(const char *what, const char *s, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > max) {
-		fprintf(stderr, "pipepong: error: %s '%s' is not a number from 1 to %ld\n",
-			what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 /* all of len bytes, or -1 (end of file counts as an error: EPIPE) */
 static int get(int fd, char *buf, size_t len)
@@ -119,8 +97,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pipepong N [SIZE]\n");
 		return 2;
 	}
-	rounds = parse("N", argv[1], 1L << 40);
-	size = argc == 3 ? parse("SIZE", argv[2], MAX_SIZE) : 64;
+	rounds = count_arg("pipepong", "N", argv[1], 1L << 40);
+	size = argc == 3 ? count_arg("pipepong", "SIZE", argv[2], MAX_SIZE) : 64;
 	for (i = 0; i < size; i++)
 		msg[i] = (char)('a' + i % 26);
 
@@ -143,7 +121,7 @@ int main(int argc, char **argv)
 	close(to_child[0]);
 	close(to_parent[1]);
 
-	t0 = now_us();
+	t0 = mono_us();
 	/* book: begin loop */
 	for (i = 0; i < rounds; i++) {
 		if (put(to_child[1], msg, (size_t)size) < 0 ||
@@ -153,7 +131,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* book: end loop */
-	t1 = now_us();
+	t1 = mono_us();
 
 	close(to_child[1]);
 	while (waitpid(pid, &status, 0) < 0) {

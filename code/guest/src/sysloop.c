@@ -18,39 +18,26 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+#include "timing.h"
 
 int main(int argc, char **argv)
 {
 	volatile pid_t sink = 0;
 	double t0, t1;
-	char *end;
 	long n, i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: sysloop N\n");
 		return 2;
 	}
-	errno = 0;
-	n = strtol(argv[1], &end, 10);
-	if (errno || *end || end == argv[1] || n < 1) {
-		fprintf(stderr, "sysloop: error: N '%s' is not a positive number\n", argv[1]);
-		return 2;
-	}
+	n = count_arg("sysloop", "N", argv[1], 1L << 40);
 
-	t0 = now_us();
+	t0 = mono_us();
 	/* book: begin loop */
 	for (i = 0; i < n; i++)
 		sink = getppid();
 	/* book: end loop */
-	t1 = now_us();
+	t1 = mono_us();
 	(void)sink;
 
 	printf("calls %ld\nus_per_call %.4f\n", n, (t1 - t0) / n);

@@ -28,18 +28,11 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "timing.h"
 
 /* whose turn it is: 0 the main thread's, 1 the peer's */
 static atomic_int turn;
 static long rounds;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static void futex(int op, int val)
 {
@@ -80,7 +73,6 @@ int main(int argc, char **argv)
 {
 	pthread_t t;
 	double t0, t1;
-	char *end;
 	long i;
 	int err;
 
@@ -88,22 +80,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: thrpong N\n");
 		return 2;
 	}
-	errno = 0;
-	rounds = strtol(argv[1], &end, 10);
-	if (errno || *end || end == argv[1] || rounds < 1) {
-		fprintf(stderr, "thrpong: error: N '%s' is not a positive number\n", argv[1]);
-		return 2;
-	}
+	rounds = count_arg("thrpong", "N", argv[1], 1L << 40);
 	err = pthread_create(&t, NULL, peer, NULL);
 	if (err) {
 		fprintf(stderr, "thrpong: error: pthread_create: %s\n", strerror(err));
 		return 1;
 	}
 
-	t0 = now_us();
+	t0 = mono_us();
 	for (i = 0; i < rounds; i++)
 		hand_over(1);
-	t1 = now_us();
+	t1 = mono_us();
 
 	err = pthread_join(t, NULL);
 	if (err) {

@@ -27,29 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long parse(const char *what, const char *s, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > max) {
-		fprintf(stderr, "timerlat: error: %s '%s' is not a number from 1 to %ld\n",
-			what, s, max);
-		exit(2);
-	}
-	return v;
-}
+#include "timing.h"
 
 int main(int argc, char **argv)
 {
@@ -62,10 +40,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: timerlat N [PERIOD_US]\n");
 		return 2;
 	}
-	n = parse("N", argv[1], 10000000);
-	period = 1000LL * (argc == 3 ? parse("PERIOD_US", argv[2], 10000000) : 1000);
+	n = count_arg("timerlat", "N", argv[1], 10000000);
+	period = 1000LL * (argc == 3 ? count_arg("timerlat", "PERIOD_US", argv[2], 10000000) : 1000);
 
-	start = now_ns();
+	start = mono_ns();
 	deadline = start + period;
 	/* book: begin loop */
 	for (i = 0; i < n; i++) {
@@ -78,7 +56,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "timerlat: error: clock_nanosleep: %s\n", strerror(err));
 			return 1;
 		}
-		now = now_ns();
+		now = mono_ns();
 		late = now - deadline;
 		sum += late;
 		if (late > max)
