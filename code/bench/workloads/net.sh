@@ -136,10 +136,17 @@ net_script() {
 $1
 frames() { cat /sys/class/net/$3/statistics/\$1; }
 run() {
-	name=\$1 counter=\$2; shift 2
-	f0=\$(frames \$counter)
-	iperf3 -c $NET_PEER -p $NET_IPERF_PORT -B $2 -t $(net_secs) -f m "\$@" > /tmp/iperf3.out 2>&1 ||
-		{ cat /tmp/iperf3.out >&2; exit 1; }
+	name=\$1 counter=\$2 tries=0; shift 2
+	# a server still winding up the previous run (on a busy host CPU)
+	# refuses the next one as busy: wait for it, up to 20 s
+	while :; do
+		f0=\$(frames \$counter)
+		iperf3 -c $NET_PEER -p $NET_IPERF_PORT -B $2 -t $(net_secs) -f m "\$@" > /tmp/iperf3.out 2>&1 && break
+		grep -q 'server is busy' /tmp/iperf3.out && [ \$tries -lt 20 ] ||
+			{ cat /tmp/iperf3.out >&2; exit 1; }
+		tries=\$((tries + 1))
+		sleep 1
+	done
 	f1=\$(frames \$counter)
 	awk -v n="\$name" -v frames=\$((f1 - f0)) '/ receiver\$/ {
 		split(\$3, t, "-"); secs = t[2] - t[1]
