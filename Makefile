@@ -19,9 +19,11 @@ all: kernels rootfs qemu-kernel book
 deps: ## install the Debian packages the project needs
 	$(S)/deps.sh
 
-kernel: ## build one kernel: make kernel CH=N (1..7), CH=N.K or CH=upstream
+kernel: ## build one kernel: make kernel CH=N (1..7), CH=N.K or CH=upstream; DEBUG=1: with KASAN, lockdep, UBSAN... (code/kernel/debug.config) in build/chN-debug
 	@case "$(CH)" in [1-7] | [1-7].[1-9]*) t=ch$(CH) ;; upstream) t=upstream ;; \
 	  *) echo "make kernel: set CH=1..7, CH=N.K (chapter N-1 + K patches of N) or CH=upstream" >&2; exit 1 ;; esac; \
+	case "$(DEBUG)" in '' | 0) ;; 1) t=$$t-debug ;; \
+	  *) echo "make kernel: DEBUG=1 (the debug build) or nothing, not '$(DEBUG)'" >&2; exit 1 ;; esac; \
 	$(S)/kbuild.sh $$t
 
 kernels: ## build every chapter kernel and upstream

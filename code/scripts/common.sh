@@ -17,6 +17,10 @@ SHM_PREFIX=fastuml-$(printf '%s' "$BUILD" | sha256sum | cut -c1-8)${FASTUML_LANE
 FASTUML_CPU=${FASTUML_CPU:-0}
 # every kernel target, in build order
 TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"
+# the debug kernel the test suite builds and boots (code/tests/65-debug.t):
+# the newest chapter's
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TEST_DEBUG_TARGET=ch7-debug
 
 # The program name used in messages; scripts set it before sourcing.
 PROG=${PROG:-fastuml}
@@ -46,15 +50,22 @@ elapsed() {
 
 # is_target NAME: succeeds for ch1..ch7, upstream, and chN.K (chapter
 # N-1's kernel plus the first K patches of chapter N: the steps inside a
-# chapter, e.g. ch2.1)
+# chapter, e.g. ch2.1), each also with "-debug" (the same patches built
+# with code/kernel/debug.config too: KASAN, lockdep and friends)
 is_target() {
+	local t=${1%-debug}
 	case " $TARGETS " in
-	*" $1 "*) return 0 ;;
+	*" $t "*) return 0 ;;
 	esac
-	case "$1" in
+	case "$t" in
 	ch[1-7].[1-9] | ch[1-7].[1-9][0-9]) return 0 ;;
 	esac
 	return 1
+}
+
+# is_debug TARGET: TARGET is a debug build (its name ends in "-debug")
+is_debug() {
+	[ "${1%-debug}" != "$1" ]
 }
 
 # target_kernel NAME_OR_PATH: the UML binary for a target name or a path
@@ -69,13 +80,13 @@ target_kernel() {
 # series_patches TARGET: the patch files (names) of TARGET, in order.
 # Validates the series file as it goes.
 series_patches() {
-	local target=$1 ch upto=0 last=0 name flag extra line=0 step=0 nth=0
+	local target=${1%-debug} ch upto=0 last=0 name flag extra line=0 step=0 nth=0
 	case "$target" in
 	upstream) upto=0 ;;
 	ch[1-7]) upto=${target#ch} ;;
 	ch[1-7].*) is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
 		upto=${target%.*}; upto=${upto#ch}; step=${target#*.} ;;
-	*) die "unknown kernel target '$target' (valid: $TARGETS, chN.K)" ;;
+	*) die "unknown kernel target '$1' (valid: $TARGETS, chN.K, each with -debug)" ;;
 	esac
 	[ -f "$SERIES" ] || die "missing $SERIES"
 	while read -r ch name flag extra; do
@@ -127,6 +138,8 @@ target_id() {
 		for p in $(series_patches "$target"); do
 			echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"
 		done
+		# a debug build never shares a tree with the plain one
+		! is_debug "$target" || echo debug
 	} | sha256sum | cut -c1-16
 }
 

@@ -1,5 +1,8 @@
 #!/bin/bash
-# kbuild.sh TARGET...: build fastuml kernels (ch1..ch7, upstream).
+# kbuild.sh TARGET...: build fastuml kernels (ch1..ch7, upstream; chN.K,
+# a step inside chapter N; any of them with "-debug": the same patches
+# with the debugging options of code/kernel/debug.config, in a tree of
+# its own).
 #
 # Each target is a source tree under build/TARGET: a hard-linked copy of the
 # pristine Debian 6.12 tree with the target's patches applied by GNU patch
@@ -29,6 +32,9 @@ KSRC=${KSRC:-$KSRC_DEFAULT}
 PRISTINE=$BUILD/src/linux-6.12
 LOGS=$BUILD/logs
 FRAGMENT=$KERNEL_DIR/fastuml.config
+# merged after FRAGMENT for the debug targets (chN-debug: make kernel
+# CH=N DEBUG=1)
+DEBUG_FRAGMENT=$KERNEL_DIR/debug.config
 BASE_CONFIG=tinyconfig
 
 export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
@@ -138,10 +144,13 @@ seedable() {
 # in between change (and fixdep what a changed option touches), not the
 # whole kernel.  Without a built tree it starts from the pristine one.
 seed_tree() {
-	local target=$1 tree=$2 want other have keep cost best='' best_cost=
+	local target=$1 tree=$2 want other have keep cost best='' best_cost='' kin=$TARGETS
 	mapfile -t want < <(for p in $(series_patches "$target"); do
 		echo "$p $(patch_id "$KERNEL_DIR/patches/$p")"; done)
-	for other in $TARGETS; do
+	# a debug tree's objects are all compiled differently: only another
+	# debug tree is worth copying
+	! is_debug "$target" || kin=$(for other in $TARGETS; do echo "$other-debug"; done)
+	for other in $kin; do
 		seedable "$other" "$target" || continue
 		mapfile -t have < "$BUILD/$other/.fastuml/applied"
 		keep=$(common_prefix)
@@ -222,20 +231,27 @@ restore_times() {
 	rm -f "$tree/.fastuml/times"
 }
 
-# configure TREE: tinyconfig + our fragment, checked
+# fragments TARGET: the configuration fragments of TARGET, in merge order
+fragments() {
+	echo "$FRAGMENT"
+	! is_debug "$1" || echo "$DEBUG_FRAGMENT"
+}
+
+# configure TREE TARGET: tinyconfig + our fragment(s), checked
 configure() {
-	local tree=$1 hash missing
+	local tree=$1 hash missing frags
+	mapfile -t frags < <(fragments "$2")
 	# the patches count too: a patch may add an option the fragment sets
 	# (a tree seeded from another target's must merge it again)
-	hash=$({ cat "$FRAGMENT"; echo "$BASE_CONFIG"; cat "$tree/.fastuml/applied" 2> /dev/null || true; } |
+	hash=$({ cat "${frags[@]}"; echo "$BASE_CONFIG"; cat "$tree/.fastuml/applied" 2> /dev/null || true; } |
 		sha256sum | cut -c1-16)
 	if [ ! -f "$tree/.config" ] || [ "$(cat "$tree/.fastuml/config-id" 2>/dev/null)" != "$hash" ]; then
 		make -C "$tree" ARCH=um CC="ccache gcc" "$BASE_CONFIG" > /dev/null
-		(cd "$tree" && scripts/kconfig/merge_config.sh -m .config "$FRAGMENT") > /dev/null
+		(cd "$tree" && scripts/kconfig/merge_config.sh -m .config "${frags[@]}") > /dev/null
 		echo "$hash" > "$tree/.fastuml/config-id"
 	fi
 	make -C "$tree" ARCH=um CC="ccache gcc" olddefconfig > /dev/null
-	missing=$(grep -E '^(CONFIG_|# CONFIG_)' "$FRAGMENT" | while read -r line; do
+	missing=$(cat "${frags[@]}" | grep -E '^(CONFIG_|# CONFIG_)' | while read -r line; do
 		grep -qxF "$line" "$tree/.config" && continue
 		# An option that a patch of the series adds (with "+config SYM")
 		# does not exist in the trees without that patch: not an error.
@@ -247,7 +263,7 @@ configure() {
 		echo "$line"
 	done)
 	[ -z "$missing" ] || {
-		echo "$PROG: error: options of code/kernel/fastuml.config lost by olddefconfig:" >&2
+		echo "$PROG: error: options of ${frags[*]#"$FASTUML_ROOT"/} lost by olddefconfig:" >&2
 		printf '    %s\n' "$missing" >&2
 		return 1
 	}
@@ -275,7 +291,7 @@ build_target() {
 	# must not tell --if-changed that it is up to date
 	[ ! -f "$tree/.fastuml/info" ] || sed -i '/^stamp=/d' "$tree/.fastuml/info"
 	{
-		sync_tree "$target" "$tree" && configure "$tree"
+		sync_tree "$target" "$tree" && configure "$tree" "$target"
 	} > "$log" 2>&1 || {
 		echo "$PROG: $target: FAILED preparing the tree after $(elapsed "$t0"):" >&2
 		grep "^$PROG: error:" "$log" >&2
@@ -304,7 +320,8 @@ build_target() {
 build_stamp() {
 	{
 		target_id "$1"
-		cat "$FRAGMENT"
+		# shellcheck disable=SC2046  # one path a line, no spaces
+		cat $(fragments "$1")
 		echo "$BASE_CONFIG"
 		source_identity
 	} | sha256sum | cut -c1-16
@@ -377,7 +394,7 @@ dev_tree() {
 			die "git am $p failed in $dir"
 	done
 	mkdir -p "$dir/.fastuml"
-	configure "$dir" > /dev/null || die "cannot configure $dir"
+	configure "$dir" "$target" > /dev/null || die "cannot configure $dir"
 	note "$dir: pristine + $target's patches as git commits; edit only $DEV_DIRS${extra:+ and the other files the series changes}"
 	note "build it with: code/scripts/kbuild.sh --make $dir"
 }
@@ -414,21 +431,23 @@ main() {
 		dev_tree "$2" "$3"
 		return 0
 	fi
+	if_changed=0
 	if [ "$1" = --if-changed ]; then
+		if_changed=1
 		# only the targets whose patches, configuration or source changed
 		# since their last build (the test suite's check, once "make
 		# kernels" ran: a make over an unchanged tree costs seconds)
 		shift
 		local stale=()
 		for target in "$@"; do
-			is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
+			is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K, each with -debug)"
 			up_to_date "$target" || stale+=("$target")
 		done
 		[ ${#stale[@]} -gt 0 ] || return 0
 		set -- "${stale[@]}"
 	fi
 	for target in "$@"; do
-		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K)"
+		is_target "$target" || die "unknown kernel target '$target' (valid: $TARGETS, chN.K, each with -debug)"
 		series_patches "$target" > /dev/null
 	done
 	series_check
@@ -445,7 +464,7 @@ main() {
 		if [ "$other" != "$target" ]; then
 			case "$built" in
 			*" $other "*) ;;
-			*) build_target "$other" || exit 1; built="$built$other " ;;
+			*) locked_build "$other" || exit 1; built="$built$other " ;;
 			esac
 			[ -L "$BUILD/$target" ] || rm -rf "${BUILD:?}/$target"
 			ln -sfn "$other" "$BUILD/$target"
@@ -453,9 +472,29 @@ main() {
 			continue
 		fi
 		case "$built" in *" $target "*) continue ;; esac
-		build_target "$target" || exit 1
+		locked_build "$target" || exit 1
 		built="$built$target "
 	done
+}
+
+# locked_build TARGET: build_target, holding the target's lock, so that
+# two builds of one tree never run at once (the test runner builds the
+# debug kernel in the background while a test may ask for it too).  With
+# --if-changed, a target that the other build finished is not built again.
+locked_build() {
+	local lock=$BUILD/.$1.lock fd rc=0
+	exec {fd}> "$lock"
+	if ! flock -n "$fd"; then
+		note "$1: waiting for another build of it to finish"
+		flock "$fd"
+	fi
+	if [ "$if_changed" = 1 ] && up_to_date "$1"; then
+		note "$1: built meanwhile by another build"
+	else
+		build_target "$1" || rc=$?
+	fi
+	exec {fd}>&-
+	return "$rc"
 }
 
 main "$@"
