@@ -75,7 +75,6 @@ grade: rootfs ## grade an exercise: make grade CH=N [EX=name] [PATCH=my.patch]
 	$(S)/grade "$(CH)" "$(EX)" "$(PATCH)"
 
 test: rootfs ## run the whole test suite (builds what is missing or changed first)
-	$(S)/kbuild.sh --if-changed $(KERNELS)
 	$(S)/run-tests
 
 clean: ## remove build products but keep the ccache and the unpacked source

@@ -17,7 +17,7 @@ SHM_PREFIX=fastuml-$(printf '%s' "$BUILD" | sha256sum | cut -c1-8)${FASTUML_LANE
 FASTUML_CPU=${FASTUML_CPU:-0}
 # every kernel target, in build order
 TARGETS="ch1 ch2 ch3 ch4 ch5 ch6 ch7 upstream"
-# the debug kernel the test suite builds and boots (code/tests/65-debug.t):
+# the debug kernel the test suite builds and boots (code/tests/75-debug.t):
 # the newest chapter's
 # shellcheck disable=SC2034  # used by the scripts that source this file
 TEST_DEBUG_TARGET=ch7-debug

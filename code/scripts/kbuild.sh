@@ -57,7 +57,18 @@ source_identity() {
 	fi
 }
 
+# prepare_pristine: unpack the source once, holding a lock (a background
+# build of the debug kernel may start at the same time as the others)
 prepare_pristine() {
+	local fd
+	mkdir -p "$BUILD"
+	exec {fd}> "$BUILD/.source.lock"
+	flock "$fd"
+	unpack_pristine
+	exec {fd}>&-
+}
+
+unpack_pristine() {
 	local ident tmp top version
 	if [ ! -e "$KSRC" ]; then
 		if [ "$KSRC" = "$KSRC_DEFAULT" ]; then

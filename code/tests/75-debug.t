@@ -18,8 +18,9 @@
 # kernel's .config, the binary calls KASAN's checks, and each boot prints
 # lockdep's banner.  Gates on the console's contents, checksums and exit
 # statuses; nothing is timed.
-# In the first lane, late: run-tests builds the debug kernel in the
-# background meanwhile (need_kernels waits for that build to finish).
+# Last in the first lane, after its share of the exercise grading:
+# run-tests builds the debug kernel in the background from the start,
+# and need_kernels waits for that build if it is not done yet.
 # shellcheck disable=SC2016  # the guest commands expand in the guest
 # shellcheck source=code/tests/lib/tap.sh
 . "$(dirname "$0")/lib/tap.sh"
