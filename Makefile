@@ -78,7 +78,7 @@ test: rootfs ## run the whole test suite (builds what is missing or changed firs
 	$(S)/run-tests
 
 clean: ## remove build products but keep the ccache and the unpacked source
-	rm -rf build/ch[1-7] build/ch[1-7].* build/upstream build/run build/logs build/guest build/rootfs.img \
+	rm -rf build/ch[1-7] build/ch[1-7].* build/ch[1-7]-debug build/upstream build/upstream-debug build/.*.lock build/run build/logs build/guest build/rootfs.img \
 	  build/book build/book-fixture build/solutions build/grade build/measure build/measure-work.*
 
 distclean: ## remove everything under build/

@@ -22,34 +22,13 @@ trap 'rm -rf "$tmp"' EXIT
 gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$tmp/xsave-size" \
 	"$FASTUML_ROOT/code/tools/xsave-size.c" || bail "cannot build xsave-size"
 host_xsave=$("$tmp/xsave-size")
-smoke=$FASTUML_ROOT/code/tests/guest/smoke.sh
-nchecks=$(grep -c '^t ' "$smoke")
 
 # shellcheck disable=SC2086
 mapfile -t kernels < <(distinct_kernels $TARGETS)
 for k in "${kernels[@]}"; do
 	t=${k%%=*}
 	[ "$k" = "$t" ] || diag "$t's kernel is also ${k#*=}'s: booted once"
-	smoke_setup "$tmp"
-	rc=0
-	"$S/uml-run" -k "$t" -t 180 -j "$tmp/job" "${smoke_disks[@]}" \
-		"$(cat "$smoke")" > "$tmp/out" 2> "$tmp/err" || rc=$?
-	ok "$rc" "$t: boots and the smoke suite exits 0"
-	[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/err")"
-	npass=$(grep -c '^PASS ' "$tmp/out")
-	[ "$npass" -eq "$nchecks" ] && rc=0 || rc=1
-	ok "$rc" "$t: every smoke check passes ($npass of $nchecks)"
-	[ "$rc" -eq 0 ] || diag "$(grep -v '^PASS ' "$tmp/out")"
-	is "$(sed -n 's/^SUM ubdb-read //p' "$tmp/out")" \
-		"$(sha256sum < "$tmp/in.img" | cut -d' ' -f1)" \
-		"$t: the guest reads what the host wrote to ubdb"
-	is "$(sha256sum < "$tmp/out.img" | cut -d' ' -f1)" \
-		"$(sed -n 's/^SUM ubdc-written //p' "$tmp/out")" \
-		"$t: the host finds what the guest wrote to ubdc"
-	is "$(sha256sum < "$tmp/pat.img" | cut -d' ' -f1)" "$(sha256sum < "$tmp/want.img" | cut -d' ' -f1)" \
-		"$t: the host finds the guest's 64 pattern pieces at their offsets on ubdf"
-	[ "$(sha256sum < "$tmp/pat.img" | cut -d' ' -f1)" = "$(sha256sum < "$tmp/want.img" | cut -d' ' -f1)" ] ||
-		diag "$(cmp -l "$tmp/pat.img" "$tmp/want.img" | awk 'NR == 1 { printf "first difference at byte %d (sector %d); ", $1 - 1, ($1 - 1) / 512 } END { printf "%d bytes differ", NR }')"
+	smoke_boot "$t" "$tmp" 180
 	fp=$(sed -n 's/^Host FP state: XSAVE, \([0-9]*\) bytes$/\1/p' "$tmp/job/uml.log")
 	is "$fp" "$host_xsave" "$t: FP state sized to the host XSAVE area (CPUID 0xD)"
 done

@@ -70,23 +70,7 @@ ok $? "$K: the kernel is compiled with KASAN's checks (nm: __asan_report_load8_n
 
 # --- (1) the smoke suite ---------------------------------------------------
 
-smoke=$FASTUML_ROOT/code/tests/guest/smoke.sh
-nchecks=$(grep -c '^t ' "$smoke")
-smoke_setup "$tmp"
-rc=0
-"$S/uml-run" -k "$K" -t 400 -j "$tmp/job" "${smoke_disks[@]}" \
-	"$(cat "$smoke")" > "$tmp/out" 2> "$tmp/err" || rc=$?
-ok "$rc" "$K: boots and the smoke suite exits 0"
-[ "$rc" -eq 0 ] || diag "$(tail -n 30 "$tmp/err")"
-npass=$(grep -c '^PASS ' "$tmp/out")
-[ "$npass" -eq "$nchecks" ]
-ok $? "$K: every smoke check passes ($npass of $nchecks)"
-is "$(sed -n 's/^SUM ubdb-read //p' "$tmp/out")" "$(sha256sum < "$tmp/in.img" | cut -d' ' -f1)" \
-	"$K: the guest reads what the host wrote to ubdb"
-is "$(sha256sum < "$tmp/out.img" | cut -d' ' -f1)" "$(sed -n 's/^SUM ubdc-written //p' "$tmp/out")" \
-	"$K: the host finds what the guest wrote to ubdc"
-is "$(sha256sum < "$tmp/pat.img" | cut -d' ' -f1)" "$(sha256sum < "$tmp/want.img" | cut -d' ' -f1)" \
-	"$K: the host finds the guest's 64 pattern pieces at their offsets on ubdf"
+smoke_boot "$K" "$tmp" 400
 console smoke "$tmp/job"
 
 # --- (2) network, block and exec ----------------------------------------------
